@@ -1,0 +1,49 @@
+"""Command-line entry point: parse arguments, run one subcommand, turn errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+from ..errors import EXIT_FAILED, SmartImageError
+from . import console, inspect
+
+COMMANDS = (inspect,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smartimage",
+        description="Partition-aware smart disk imager: images only the blocks each filesystem uses.",
+    )
+    parser.add_argument("--version", action="version", version=f"smartimage {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 refused/failed, 2 usage, 3 image damaged)."""
+    args = build_parser().parse_args(argv)  # exits 2 with a usage line on bad arguments
+    try:
+        return args.run(args) or 0
+    except SmartImageError as exc:
+        console.error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console.error("interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_FAILED
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("SMARTIMAGE_DEBUG"):
+            raise
+        console.error(f"internal error: {type(exc).__name__}: {exc} (set SMARTIMAGE_DEBUG=1 for details)")
+        return EXIT_FAILED
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Open a source or target: a block device or a regular file, read by byte offset.
+
+Sizes and offsets are in bytes everywhere.  ``Source`` is the one place that
+turns a path into readable bytes, so partition-table parsers and filesystem
+readers never touch file descriptors themselves.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import stat
+import struct
+
+from .errors import SourceError
+
+_BLKGETSIZE64 = 0x80081272
+_BLKSSZGET = 0x1268
+
+
+class Source:
+    """A read-only view of a disk or disk-image file.
+
+    ``sector_size`` is the logical sector size the kernel reports for a block
+    device, or None for a regular file (the partition-table reader then probes).
+    Raises SourceError when the path cannot be opened or is not a disk or file.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        try:
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise SourceError(f"{path}: no such file or device") from None
+        except IsADirectoryError:
+            raise SourceError(f"{path}: is a directory, expected a disk or an image file") from None
+        except PermissionError:
+            raise SourceError(f"{path}: permission denied", "run as root to read disks") from None
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot open: {exc.strerror}") from None
+        mode = os.fstat(self._fd).st_mode
+        self.is_block_device = stat.S_ISBLK(mode)
+        if self.is_block_device:
+            self.size = _ioctl_u64(self._fd, _BLKGETSIZE64)
+            self.sector_size = _ioctl_u32(self._fd, _BLKSSZGET)
+        elif stat.S_ISREG(mode):
+            self.size = os.fstat(self._fd).st_size
+            self.sector_size = None
+        else:
+            os.close(self._fd)
+            raise SourceError(f"{path}: not a block device or a regular file")
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Read up to ``length`` bytes at byte ``offset``; short only at the end of the source."""
+        if offset < 0 or length < 0:
+            raise SourceError(f"{self.path}: read at invalid offset {offset} length {length}")
+        if offset >= self.size or length == 0:
+            return b""
+        length = min(length, self.size - offset)
+        chunks = []
+        while length:
+            try:
+                data = os.pread(self._fd, length, offset)
+            except OSError as exc:
+                raise SourceError(
+                    f"{self.path}: read error at byte {offset} ({length} bytes): {exc.strerror}"
+                ) from None
+            if not data:
+                break
+            chunks.append(data)
+            offset += len(data)
+            length -= len(data)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _ioctl_u64(fd: int, request: int) -> int:
+    return struct.unpack("Q", fcntl.ioctl(fd, request, b"\0" * 8))[0]
+
+
+def _ioctl_u32(fd: int, request: int) -> int:
+    return struct.unpack("I", fcntl.ioctl(fd, request, b"\0" * 4))[0]
+
+
+def window(read, start: int, size: int):
+    """A reader over ``size`` bytes from byte ``start`` of ``read``: offsets relative, never past the end."""
+
+    def read_window(offset: int, length: int) -> bytes:
+        if offset < 0 or offset >= size:
+            return b""
+        return read(start + offset, min(length, size - offset))
+
+    return read_window

@@ -1,0 +1,31 @@
+"""What detection learns about a filesystem, as a frozen value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+# read(offset, length) relative to the start of the partition; short only at its end
+Reader = Callable[[int, int], bytes]
+
+
+@dataclass(frozen=True)
+class FilesystemInfo:
+    """A detected filesystem.  ``fs_type`` is one of: ntfs, fat12, fat16, fat32, exfat,
+    ext2, ext3, ext4, swap, xfs, btrfs, hfsplus, luks, bitlocker.
+    ``block_size`` (cluster size) and ``size`` are in bytes, None where unknown."""
+
+    fs_type: str
+    label: str = ""
+    uuid: str = ""
+    block_size: int | None = None
+    size: int | None = None
+
+
+def is_power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
+
+
+def fixed_str(raw: bytes, encoding: str = "utf-8") -> str:
+    """Decode a fixed-size, NUL- or space-padded on-disk string."""
+    return bytes(raw).split(b"\0", 1)[0].decode(encoding, errors="replace").rstrip(" ")
