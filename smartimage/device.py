@@ -32,8 +32,6 @@ class Source:
             self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise SourceError(f"{path}: no such file or device") from None
-        except IsADirectoryError:
-            raise SourceError(f"{path}: is a directory, expected a disk or an image file") from None
         except PermissionError:
             raise SourceError(f"{path}: permission denied", "run as root to read disks") from None
         except OSError as exc:
@@ -48,6 +46,8 @@ class Source:
             self.sector_size = None
         else:
             os.close(self._fd)
+            if stat.S_ISDIR(mode):
+                raise SourceError(f"{path}: is a directory, expected a disk or an image file")
             raise SourceError(f"{path}: not a block device or a regular file")
 
     def read(self, offset: int, length: int) -> bytes:
