@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from . import exfat, ext, fat, ntfs, signatures, swap
-from .model import FilesystemInfo, Reader
+from .model import AllocationMap, FilesystemInfo, Reader
+from .raw import raw_allocation
 
 # Order matters: BitLocker and exFAT boot sectors also look like FAT/NTFS ones.
 DETECTORS = (
@@ -31,4 +32,43 @@ def detect_filesystem(read: Reader, size: int) -> FilesystemInfo | None:
     return None
 
 
-__all__ = ["DETECTORS", "FilesystemInfo", "Reader", "detect_filesystem"]
+ALLOCATORS = {
+    "ntfs": ntfs.allocation,
+    "fat12": fat.allocation,
+    "fat16": fat.allocation,
+    "fat32": fat.allocation,
+    "exfat": exfat.allocation,
+    "ext2": ext.allocation,
+    "ext3": ext.allocation,
+    "ext4": ext.allocation,
+    "swap": swap.allocation,
+}
+
+RAW_REASONS = {
+    "bitlocker": "BitLocker-encrypted: its free space cannot be seen, every block is kept",
+    "luks": "LUKS-encrypted: its free space cannot be seen, every block is kept",
+    None: "no filesystem recognised: every non-zero block is kept",
+}
+
+
+def allocation_map(read: Reader, size: int, fs: FilesystemInfo | None) -> AllocationMap:
+    """The used bytes of a partition ``size`` bytes long holding ``fs`` (None: unknown).
+
+    Families without an allocation reader (xfs, btrfs, hfsplus, encrypted, unknown) get a
+    raw map: every 64 KiB block that is not all zeros, which reads the whole partition.
+    Raises FilesystemError when a supported filesystem's metadata is damaged.
+    """
+    fs_type = fs.fs_type if fs else None
+    allocator = ALLOCATORS.get(fs_type)
+    if allocator is not None:
+        return allocator(read, size)
+    why = RAW_REASONS.get(fs_type, f"{fs_type}: allocation not read yet, every non-zero block is kept")
+    return raw_allocation(read, size, fs_type or "unknown", why)
+
+
+def has_allocation_reader(fs: FilesystemInfo | None) -> bool:
+    return fs is not None and fs.fs_type in ALLOCATORS
+
+
+__all__ = ["ALLOCATORS", "AllocationMap", "DETECTORS", "FilesystemInfo", "Reader", "allocation_map",
+           "detect_filesystem", "has_allocation_reader"]

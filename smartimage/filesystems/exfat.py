@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from formats.exfat import ENTRY_SIZE, ENTRY_VOLUME_LABEL, FS_NAME, ExfatBootSector, VolumeLabelEntry
 
-from .model import FilesystemInfo, Reader
+from ..errors import FilesystemError
+from ..extent import ExtentMap, runs_from_bitmap
+from . import tsk
+from .model import AllocationMap, FilesystemInfo, Reader
 
 _MAX_ROOT_SCAN = 64 * 1024
 
@@ -46,3 +49,29 @@ def detect(read: Reader, size: int) -> FilesystemInfo | None:
         block_size=cluster,
         size=boot.volume_length * sector,
     )
+
+
+def allocation(read: Reader, size: int) -> AllocationMap:
+    """Everything before the cluster heap (main and backup boot regions, FAT), plus every cluster
+    set in the allocation bitmap (TSK's /$ALLOC_BITMAP; bit i is cluster i + 2).  The bitmap itself,
+    the up-case table and the root directory are clusters the bitmap marks."""
+    boot = parse_boot(read(0, 512))
+    sector = 1 << boot.bytes_per_sector_shift
+    cluster = sector << boot.sectors_per_cluster_shift
+    heap = boot.cluster_heap_offset * sector
+    fs = tsk.open_filesystem(read, size)
+    if fs is None:
+        raise FilesystemError("exFAT: The Sleuth Kit cannot open the volume to read its allocation bitmap")
+    bitmap = tsk.read_file(fs, path="/$ALLOC_BITMAP", limit=(boot.cluster_count + 7) // 8)
+    if bitmap is None or len(bitmap) * 8 < boot.cluster_count:
+        raise FilesystemError(
+            f"exFAT: allocation bitmap holds {len(bitmap or b'') * 8} bits, expected {boot.cluster_count}"
+        )
+    used = runs_from_bitmap(bitmap, cluster, bit_count=boot.cluster_count, base=heap)
+    used = used.union(ExtentMap.of([(0, heap)])).clip(0, size)
+    notes = []
+    if boot.volume_flags & 0x0002:
+        notes.append("exFAT volume is marked dirty: it was not unmounted cleanly (run fsck.exfat)")
+    return AllocationMap(fs_type="exfat", block_size=cluster, used=used,
+                         source="exFAT allocation bitmap (via The Sleuth Kit) + boot region and FAT",
+                         notes=tuple(notes))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from formats.fat import ATTR_LONG_NAME, ATTR_VOLUME_ID, DirectoryEntry, Fat16BootSector, Fat32BootSector
 
-from .model import FilesystemInfo, Reader, fixed_str, is_power_of_two
+from ..errors import FilesystemError
+from ..extent import ExtentMap, runs_from_bitmap
+from .model import AllocationMap, FilesystemInfo, Reader, fixed_str, is_power_of_two
 
 FAT12_MAX_CLUSTERS = 4084
 FAT16_MAX_CLUSTERS = 65524
@@ -113,3 +117,43 @@ def detect(read: Reader, size: int) -> FilesystemInfo | None:
         block_size=geo.cluster_size,
         size=geo.total_size,
     )
+
+
+_BAD_CLUSTER = {"fat12": 0xFF7, "fat16": 0xFFF7, "fat32": 0x0FFFFFF7}
+
+
+def fat_entries(fat: bytes, fs_type: str, count: int) -> np.ndarray:
+    """The first ``count`` entries of a FAT as a uint32 array (12/16/28-bit values)."""
+    raw = np.frombuffer(fat, dtype=np.uint8)
+    if fs_type == "fat12":
+        triples = raw[: (count + 1) // 2 * 3]
+        triples = np.pad(triples, (0, (-len(triples)) % 3)).reshape(-1, 3).astype(np.uint32)
+        even = triples[:, 0] | ((triples[:, 1] & 0x0F) << 8)
+        odd = (triples[:, 1] >> 4) | (triples[:, 2] << 4)
+        return np.column_stack([even, odd]).reshape(-1)[:count]
+    if fs_type == "fat16":
+        return np.frombuffer(raw[: count * 2].tobytes(), dtype="<u2").astype(np.uint32)
+    return np.frombuffer(raw[: count * 4].tobytes(), dtype="<u4") & 0x0FFFFFFF
+
+
+def allocation(read: Reader, size: int) -> AllocationMap:
+    """Reserved sectors, every FAT copy and the FAT12/16 root directory (always), plus every
+    cluster whose entry in the first FAT is non-zero.  Bad-cluster marks count as used."""
+    geo = geometry(read(0, 512))
+    entry_count = geo.cluster_count + 2
+    fat = read(geo.fat_offset, geo.fat_size)
+    needed = {"fat12": (entry_count * 3 + 1) // 2, "fat16": entry_count * 2, "fat32": entry_count * 4}[geo.fs_type]
+    if len(fat) < needed:
+        raise FilesystemError(
+            f"{geo.fs_type.upper()}: the FAT holds {len(fat)} bytes, {needed} needed for {geo.cluster_count} clusters"
+        )
+    entries = fat_entries(fat, geo.fs_type, entry_count)[2:]
+    bits = np.packbits(entries != 0, bitorder="little")
+    used = runs_from_bitmap(bits, geo.cluster_size, bit_count=geo.cluster_count, base=geo.data_offset)
+    used = used.union(ExtentMap.of([(0, geo.data_offset)])).clip(0, size)
+    notes = []
+    bad = int(np.count_nonzero(entries == _BAD_CLUSTER[geo.fs_type]))
+    if bad:
+        notes.append(f"{bad} cluster(s) marked bad in the FAT: kept, but their content may be unreadable")
+    return AllocationMap(fs_type=geo.fs_type, block_size=geo.cluster_size, used=used,
+                         source="first FAT + reserved area, FATs, root directory", notes=tuple(notes))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..extent import ExtentMap
+
 # read(offset, length) relative to the start of the partition; short only at its end
 Reader = Callable[[int, int], bytes]
 
@@ -29,3 +31,24 @@ def is_power_of_two(value: int) -> bool:
 def fixed_str(raw: bytes, encoding: str = "utf-8") -> str:
     """Decode a fixed-size, NUL- or space-padded on-disk string."""
     return bytes(raw).split(b"\0", 1)[0].decode(encoding, errors="replace").rstrip(" ")
+
+
+@dataclass(frozen=True)
+class AllocationMap:
+    """The bytes of a partition that hold data, relative to the partition start.
+
+    ``source`` says where the map came from (shown to the user); ``raw`` is True
+    when the filesystem could not be read and every non-zero block is kept;
+    ``notes`` are things the user should know (dirty volume, bad clusters, ...).
+    """
+
+    fs_type: str
+    block_size: int
+    used: ExtentMap
+    source: str
+    raw: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def used_bytes(self) -> int:
+        return self.used.total()

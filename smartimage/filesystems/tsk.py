@@ -67,18 +67,79 @@ def tsk_type(read: Reader, size: int) -> str | None:
     return _TSK_TYPES.get(fs.info.ftype, str(fs.info.ftype))
 
 
+_READ_PIECE = 1 << 20
+
+
+def read_file(fs, *, inode: int | None = None, path: str | None = None, limit: int) -> bytes | None:
+    """The default data of a file by inode or path (TSK virtual files such as /$FAT1 too),
+    at most ``limit`` bytes; None when TSK has no such file."""
+    try:
+        handle = fs.open_meta(inode=inode) if inode is not None else fs.open(path)
+        size = min(int(handle.info.meta.size), limit)
+        out = bytearray()
+        while len(out) < size:
+            piece = handle.read_random(len(out), min(_READ_PIECE, size - len(out)))
+            if not piece:
+                break
+            out += piece
+        return bytes(out)
+    except (IOError, OSError, RuntimeError, AttributeError):
+        return None
+
+
+def read_attribute(fs, inode: int, attr_type: int, limit: int = 4096) -> bytes | None:
+    """The value of the first attribute of ``attr_type`` of an inode (NTFS), or None."""
+    try:
+        handle = fs.open_meta(inode=inode)
+        for attr in handle:
+            if int(attr.info.type) == attr_type:
+                length = min(int(attr.info.size), limit)
+                return handle.read_random(0, length, attr.info.type, attr.info.id)
+    except (IOError, OSError, RuntimeError):
+        return None
+    return None
+
+
 def ntfs_volume_label(read: Reader, size: int) -> str:
     """The NTFS volume label ($Volume's $VOLUME_NAME attribute), or '' if none or unreadable."""
     fs = open_filesystem(read, size)
     if fs is None:
         return ""
-    try:
-        volume = fs.open_meta(inode=_NTFS_VOLUME_INODE)
-        for attr in volume:
-            if int(attr.info.type) == _NTFS_VOLUME_NAME_ATTR:
-                length = min(int(attr.info.size), _MAX_LABEL_BYTES)
-                raw = volume.read_random(0, length, attr.info.type, attr.info.id)
-                return raw.decode("utf-16-le", errors="replace")
-    except (IOError, OSError, RuntimeError):
-        return ""
-    return ""
+    raw = read_attribute(fs, _NTFS_VOLUME_INODE, _NTFS_VOLUME_NAME_ATTR, _MAX_LABEL_BYTES)
+    return raw.decode("utf-16-le", errors="replace") if raw else ""
+
+
+def walk_files(fs, limit: int = 1_000_000):
+    """Yield (path, tsk file) for every allocated regular file, depth first (for tests and browsing)."""
+    stack = [("/", fs.open_dir(path="/"))]
+    seen = 0
+    while stack:
+        prefix, directory = stack.pop()
+        for entry in directory:
+            name = entry.info.name.name.decode("utf-8", errors="replace")
+            if name in (".", "..") or entry.info.meta is None:
+                continue
+            seen += 1
+            if seen > limit:
+                return
+            path = prefix + name
+            if entry.info.meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
+                if not name.startswith("$"):
+                    try:
+                        stack.append((path + "/", entry.as_directory()))
+                    except (IOError, OSError, RuntimeError):
+                        pass
+            elif entry.info.meta.type == pytsk3.TSK_FS_META_TYPE_REG:
+                yield path, entry
+
+
+def file_block_runs(entry):
+    """(first block, block count) of every non-resident run of every attribute of a TSK file."""
+    for attr in entry:
+        if not int(attr.info.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
+            continue
+        for run in attr:
+            if int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) or int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER):
+                continue
+            if run.len:
+                yield int(run.addr), int(run.len)
