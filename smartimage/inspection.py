@@ -5,16 +5,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .device import Source, window
-from .filesystems import FilesystemInfo, detect_filesystem
+from .errors import FilesystemError
+from .filesystems import AllocationMap, FilesystemInfo, allocation_map, detect_filesystem, has_allocation_reader
 from .filesystems import tsk
 from .volumes import Disk, Partition, read_disk
 
 
 @dataclass(frozen=True)
 class PartitionReport:
+    """A partition, its filesystem and (when the family has an allocation reader) its used bytes."""
+
     partition: Partition
     filesystem: FilesystemInfo | None
-    used_bytes: int | None = None
+    allocation: AllocationMap | None = None
+
+    @property
+    def used_bytes(self) -> int | None:
+        return self.allocation.used_bytes if self.allocation else None
+
+    @property
+    def allocation_source(self) -> str:
+        if self.allocation:
+            return self.allocation.source
+        if self.partition.is_container:
+            return "container of logical partitions"
+        return "raw copy (every non-zero block)"
 
 
 @dataclass(frozen=True)
@@ -26,8 +41,9 @@ class SourceReport:
     warnings: tuple[str, ...]
 
 
-def inspect_source(path: str, sector_size: int | None = None) -> SourceReport:
-    """Read the layout of a disk or disk-image file at ``path``.
+def inspect_source(path: str, sector_size: int | None = None, with_allocation: bool = True) -> SourceReport:
+    """Read the layout of a disk or disk-image file at ``path``, and each supported filesystem's
+    allocation map (raw partitions are not scanned here: that reads them whole).
 
     Raises SourceError (cannot open/read) or PartitionTableError (damaged table, garbage).
     """
@@ -36,7 +52,7 @@ def inspect_source(path: str, sector_size: int | None = None) -> SourceReport:
         warnings = list(disk.warnings)
         reports = []
         for part in disk.partitions:
-            fs = None
+            fs = alloc = None
             if not part.is_container and part.start < disk.size:
                 size = min(part.size, disk.size - part.start)
                 read = window(source.read, part.start, size)
@@ -48,7 +64,14 @@ def inspect_source(path: str, sector_size: int | None = None) -> SourceReport:
                         warnings.append(
                             f"partition {part.number}: detected {fs.fs_type}, but The Sleuth Kit {what}"
                         )
-            reports.append(PartitionReport(partition=part, filesystem=fs))
+                if with_allocation and has_allocation_reader(fs):
+                    try:
+                        alloc = allocation_map(read, size, fs)
+                    except FilesystemError as exc:
+                        warnings.append(f"partition {part.number}: {exc}; it would be copied raw")
+                    else:
+                        warnings.extend(f"partition {part.number}: {note}" for note in alloc.notes)
+            reports.append(PartitionReport(partition=part, filesystem=fs, allocation=alloc))
         return SourceReport(
             path=path,
             is_block_device=source.is_block_device,

@@ -83,10 +83,24 @@ def render_source_report(report: SourceReport) -> None:
             part.type_name,
             " / ".join(dict.fromkeys(names)),
             fs.fs_type if fs else ("-" if part.is_container else "none found"),
-            human_bytes(item.used_bytes),
+            human_bytes(item.used_bytes) if item.used_bytes is not None else ("raw" if not part.is_container else "-"),
             ", ".join(flags),
         )
     if report.partitions:
         stdout.print(table)
     for message in report.warnings:
         warning(message)
+
+
+def render_extents(item) -> None:
+    part, alloc = item.partition, item.allocation
+    stdout.print(
+        f"partition {part.number} ({alloc.fs_type}, {alloc.block_size}-byte blocks): {len(alloc.used)} used ranges, "
+        f"{human_bytes(alloc.used_bytes)} of {human_bytes(part.size)}; from {alloc.source}", soft_wrap=True)
+    stdout.print("offsets in bytes: within the partition, and on the disk")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("start", "end", "length", "disk start"):
+        table.add_column(column, justify="right")
+    for ext in alloc.used:
+        table.add_row(str(ext.start), str(ext.end), str(ext.length), str(part.start + ext.start))
+    stdout.print(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import RefusedError, UsageError
 from ..inspection import SourceReport, inspect_source
 from . import console
 
@@ -18,16 +19,44 @@ def add_parser(sub) -> None:
         "--sector-size", type=int, choices=(512, 4096), default=None,
         help="logical sector size of an image file (default: the device's, or detected)",
     )
+    parser.add_argument(
+        "--extents", type=int, metavar="N",
+        help="list partition N's used byte ranges (what a backup reads), for checking and debugging",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     report = inspect_source(args.source, sector_size=args.sector_size)
+    if args.extents is not None:
+        item = next((p for p in report.partitions if p.partition.number == args.extents), None)
+        if item is None:
+            numbers = ", ".join(str(p.partition.number) for p in report.partitions) or "none"
+            raise UsageError(f"{args.source} has no partition {args.extents} (partitions: {numbers})")
+        if item.allocation is None:
+            raise RefusedError(f"partition {args.extents}: no allocation map ({item.allocation_source})")
+        if args.json:
+            console.print_json(extents_json(item))
+        else:
+            console.render_extents(item)
+        return 0
     if args.json:
         console.print_json(report_json(report))
     else:
         console.render_source_report(report)
     return 0
+
+
+def extents_json(item) -> dict:
+    return {
+        "partition": item.partition.number,
+        "partition_start": item.partition.start,
+        "filesystem": item.allocation.fs_type,
+        "block_size": item.allocation.block_size,
+        "source": item.allocation.source,
+        "used_bytes": item.used_bytes,
+        "extents": [[e.start, e.length] for e in item.allocation.used],
+    }
 
 
 def report_json(report: SourceReport) -> dict:
@@ -55,6 +84,7 @@ def report_json(report: SourceReport) -> dict:
                 "label": p.filesystem.label if p.filesystem else None,
                 "uuid": p.filesystem.uuid if p.filesystem else None,
                 "used_bytes": p.used_bytes,
+                "allocation_source": p.allocation_source,
             }
             for p in report.partitions
         ],

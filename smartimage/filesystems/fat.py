@@ -138,7 +138,8 @@ def fat_entries(fat: bytes, fs_type: str, count: int) -> np.ndarray:
 
 def allocation(read: Reader, size: int) -> AllocationMap:
     """Reserved sectors, every FAT copy and the FAT12/16 root directory (always), plus every
-    cluster whose entry in the first FAT is non-zero.  Bad-cluster marks count as used."""
+    cluster whose entry in the first FAT is non-zero, plus the sectors past the last whole
+    cluster.  Bad-cluster marks count as used."""
     geo = geometry(read(0, 512))
     entry_count = geo.cluster_count + 2
     fat = read(geo.fat_offset, geo.fat_size)
@@ -150,7 +151,9 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     entries = fat_entries(fat, geo.fs_type, entry_count)[2:]
     bits = np.packbits(entries != 0, bitorder="little")
     used = runs_from_bitmap(bits, geo.cluster_size, bit_count=geo.cluster_count, base=geo.data_offset)
-    used = used.union(ExtentMap.of([(0, geo.data_offset)])).clip(0, size)
+    # the sectors after the last whole cluster belong to no cluster; kept like partclone keeps them
+    tail = geo.data_offset + geo.cluster_count * geo.cluster_size
+    used = used.union(ExtentMap.of([(0, geo.data_offset), (tail, geo.total_size - tail)])).clip(0, size)
     notes = []
     bad = int(np.count_nonzero(entries == _BAD_CLUSTER[geo.fs_type]))
     if bad:

@@ -109,8 +109,9 @@ def ntfs_volume_label(read: Reader, size: int) -> str:
     return raw.decode("utf-16-le", errors="replace") if raw else ""
 
 
-def walk_files(fs, limit: int = 1_000_000):
-    """Yield (path, tsk file) for every allocated regular file, depth first (for tests and browsing)."""
+def walk_files(fs, limit: int = 1_000_000, with_dirs: bool = False):
+    """Yield (path, tsk file) for every allocated regular file (and directory when ``with_dirs``),
+    depth first; at most ``limit`` entries (for tests and browsing)."""
     stack = [("/", fs.open_dir(path="/"))]
     seen = 0
     while stack:
@@ -119,11 +120,15 @@ def walk_files(fs, limit: int = 1_000_000):
             name = entry.info.name.name.decode("utf-8", errors="replace")
             if name in (".", "..") or entry.info.meta is None:
                 continue
+            if not int(entry.info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_ALLOC):
+                continue  # a deleted file's name: its clusters may be reused by now
             seen += 1
             if seen > limit:
                 return
             path = prefix + name
             if entry.info.meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
+                if with_dirs:
+                    yield path, entry
                 if not name.startswith("$"):
                     try:
                         stack.append((path + "/", entry.as_directory()))
