@@ -61,7 +61,7 @@ def render_source_report(report: SourceReport) -> None:
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for column, justify in (("#", "right"), ("Start", "right"), ("End", "right"), ("Size", "right"),
                             ("Type", "left"), ("Name / label", "left"), ("Filesystem", "left"),
-                            ("Used", "right"), ("Flags", "left")):
+                            ("Used", "right"), ("Map", "left"), ("Flags", "left")):
         table.add_column(column, justify=justify)
     for item in report.partitions:
         part, fs = item.partition, item.filesystem
@@ -83,7 +83,8 @@ def render_source_report(report: SourceReport) -> None:
             part.type_name,
             " / ".join(dict.fromkeys(names)),
             fs.fs_type if fs else ("-" if part.is_container else "none found"),
-            human_bytes(item.used_bytes) if item.used_bytes is not None else ("raw" if not part.is_container else "-"),
+            human_bytes(item.used_bytes),
+            item.allocation.method if item.allocation else ("-" if part.is_container else "raw copy"),
             ", ".join(flags),
         )
     if report.partitions:

@@ -73,5 +73,5 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     if boot.volume_flags & 0x0002:
         notes.append("exFAT volume is marked dirty: it was not unmounted cleanly (run fsck.exfat)")
     return AllocationMap(fs_type="exfat", block_size=cluster, used=used,
-                         source="exFAT allocation bitmap (via The Sleuth Kit) + boot region and FAT",
+                         method="bitmap", source="exFAT allocation bitmap (via The Sleuth Kit) + boot region and FAT",
                          notes=tuple(notes))

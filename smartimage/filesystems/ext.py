@@ -259,7 +259,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
         notes.append("ext filesystem not cleanly unmounted or has errors: run e2fsck -f")
     free = int(desc["free_blocks"].sum())
     return AllocationMap(fs_type=flavour(sb), block_size=bs, used=used,
-                         source=f"{flavour(sb)} block bitmaps ({geo.group_count} groups, "
+                         method="bitmaps", source=f"{flavour(sb)} block bitmaps ({geo.group_count} groups, "
                                 f"{int(uninit.sum())} uninitialised); descriptors say {free} free blocks",
                          notes=tuple(notes))
 

@@ -159,4 +159,4 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     if bad:
         notes.append(f"{bad} cluster(s) marked bad in the FAT: kept, but their content may be unreadable")
     return AllocationMap(fs_type=geo.fs_type, block_size=geo.cluster_size, used=used,
-                         source="first FAT + reserved area, FATs, root directory", notes=tuple(notes))
+                         method="FAT", source="first FAT + reserved area, FATs, root directory", notes=tuple(notes))

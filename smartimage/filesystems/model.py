@@ -37,7 +37,8 @@ def fixed_str(raw: bytes, encoding: str = "utf-8") -> str:
 class AllocationMap:
     """The bytes of a partition that hold data, relative to the partition start.
 
-    ``source`` says where the map came from (shown to the user); ``raw`` is True
+    ``method`` names the allocation source in a word or two (for tables), ``source`` says
+    it in a sentence; ``raw`` is True
     when the filesystem could not be read and every non-zero block is kept;
     ``notes`` are things the user should know (dirty volume, bad clusters, ...).
     """
@@ -45,6 +46,7 @@ class AllocationMap:
     fs_type: str
     block_size: int
     used: ExtentMap
+    method: str
     source: str
     raw: bool = False
     notes: tuple[str, ...] = ()

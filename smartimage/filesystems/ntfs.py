@@ -68,7 +68,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     always = [(0, boot.bytes_per_sector), (tail_start, max(0, size - tail_start))]
     used = used.union(ExtentMap.of(always)).clip(0, size)
     return AllocationMap(fs_type="ntfs", block_size=csize, used=used,
-                         source="NTFS $Bitmap (via The Sleuth Kit) + boot sectors",
+                         method="$Bitmap", source="NTFS $Bitmap (via The Sleuth Kit) + boot sectors",
                          notes=tuple(volume_state(fs)))
 
 

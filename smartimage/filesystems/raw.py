@@ -30,4 +30,4 @@ def raw_allocation(read: Reader, size: int, fs_type: str = "unknown", why: str =
     used = ExtentMap(np.concatenate(starts), np.concatenate(ends)) if starts else ExtentMap()
     notes = (why,) if why else ()
     return AllocationMap(fs_type=fs_type, block_size=ZERO_BLOCK, used=used,
-                         source="raw copy (all-zero 64 KiB blocks skipped)", raw=True, notes=notes)
+                         method="raw copy", source="raw copy (all-zero 64 KiB blocks skipped)", raw=True, notes=notes)

@@ -38,4 +38,4 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     """The header page (signature, UUID, label); swapped-out pages are not worth saving."""
     page = _page_size(read) or PAGE_SIZES[0]
     return AllocationMap(fs_type="swap", block_size=page, used=ExtentMap.of([(0, min(page, size))]),
-                         source="swap header page only (swap contents are not kept)")
+                         method="header", source="swap header page only (swap contents are not kept)")
