@@ -70,19 +70,22 @@ def tsk_type(read: Reader, size: int) -> str | None:
 _READ_PIECE = 1 << 20
 
 
-def read_file(fs, *, inode: int | None = None, path: str | None = None, limit: int) -> bytes | None:
+def read_file(fs, *, inode: int | None = None, path: str | None = None, limit: int) -> bytearray | None:
     """The default data of a file by inode or path (TSK virtual files such as /$FAT1 too),
     at most ``limit`` bytes; None when TSK has no such file."""
     try:
         handle = fs.open_meta(inode=inode) if inode is not None else fs.open(path)
         size = min(int(handle.info.meta.size), limit)
-        out = bytearray()
-        while len(out) < size:
-            piece = handle.read_random(len(out), min(_READ_PIECE, size - len(out)))
+        out = bytearray(size)  # allocated once: a 1 TiB NTFS has a 32 MiB $Bitmap
+        done = 0
+        while done < size:
+            piece = handle.read_random(done, min(_READ_PIECE, size - done))
             if not piece:
                 break
-            out += piece
-        return bytes(out)
+            out[done : done + len(piece)] = piece
+            done += len(piece)
+        del out[done:]
+        return out
     except (IOError, OSError, RuntimeError, AttributeError):
         return None
 
