@@ -114,3 +114,57 @@ def test_ext4_bitmap_checksum_mismatch_is_reported(tmp_path):
     assert any(f"checksum mismatch in 1 group(s) ({group})" in n for n in notes), notes
     fsck = subprocess.run(["e2fsck", "-fn", str(volume)], capture_output=True, text=True)
     assert fsck.returncode != 0, "e2fsck (the oracle) should find the damage too"
+
+
+def test_fat_bad_clusters_are_kept_and_reported(tmp_path):
+    from smartimage.filesystems import fat
+
+    volume = copy_fixture("vol-fat32-churn", tmp_path / "bad.img")
+    before = allocation_of(volume)
+    with open(volume, "r+b") as f:
+        geo = fat.geometry(f.read(512))
+        last = geo.cluster_count + 1  # the last cluster: free on this volume
+        for copy in range(geo.fat_count):
+            f.seek(geo.fat_offset + copy * geo.fat_size + last * 4)
+            f.write((0x0FFFFFF7).to_bytes(4, "little"))
+    after = allocation_of(volume)
+    bad_cluster = (geo.data_offset + (last - 2) * geo.cluster_size, geo.cluster_size)
+    assert not before.used.contains(type(before.used).of([bad_cluster]))
+    assert after.used.contains(type(after.used).of([bad_cluster]))
+    assert any("1 cluster(s) marked bad" in n for n in after.notes)
+    def clusters_in_use(path):  # fsck.vfat's summary line: "N files, USED/TOTAL clusters"
+        out = subprocess.run(["fsck.vfat", "-n", str(path)], capture_output=True, text=True).stdout
+        return int(out.rsplit(" clusters", 1)[0].split()[-1].split("/")[0])
+
+    assert clusters_in_use(volume) == clusters_in_use(CACHE / "vol-fat32-churn.img") + 1
+
+
+def test_swap_keeps_only_its_header_page():
+    with Source(str(CACHE / "mbr-logical.img")) as src:
+        from smartimage.device import window
+        from smartimage.volumes import read_disk
+
+        part = read_disk(src.read, src.size).partition(6)
+        read = window(src.read, part.start, part.size)
+        fs = detect_filesystem(read, part.size)
+        alloc = allocation_map(read, part.size, fs)
+        assert fs.fs_type == "swap" and fs.label == "swap1"
+        assert [(e.start, e.length) for e in alloc.used] == [(0, 4096)]
+        assert read(4086, 10) == b"SWAPSPACE2"
+
+
+def test_inspect_extents_lists_the_map(tmp_path):
+    import json
+
+    result = run_cli("inspect", CACHE / "mbr-logical.img", "--extents", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    oracle = json.loads((CACHE / "mbr-logical.alloc.json").read_text())["2"]["partclone_domain"]
+    assert doc["filesystem"] == "ext4" and doc["extents"] == oracle
+    assert doc["used_bytes"] == sum(length for _, length in oracle)
+    table = run_cli("inspect", CACHE / "mbr-logical.img", "--extents", "2")
+    assert table.returncode == 0 and f"{len(oracle)} used ranges" in table.stdout
+    missing = run_cli("inspect", CACHE / "mbr-logical.img", "--extents", "4")
+    assert missing.returncode == 2 and "has no partition 4" in missing.stderr
+    container = run_cli("inspect", CACHE / "mbr-logical.img", "--extents", "3")
+    assert container.returncode == 1 and "no allocation map" in container.stderr
