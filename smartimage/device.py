@@ -72,6 +72,20 @@ class Source:
             length -= len(data)
         return b"".join(chunks)
 
+    def same_file(self, path: str) -> bool:
+        """True when ``path`` names this very source (so writing it would destroy the source)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        mine = os.fstat(self._fd)
+        if self.is_block_device:
+            return stat.S_ISBLK(st.st_mode) and st.st_rdev == mine.st_rdev
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+    def fileno(self) -> int:
+        return self._fd
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

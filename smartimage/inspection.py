@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .container.reader import ImageReader
 from .device import Source, window
 from .errors import FilesystemError
 from .filesystems import AllocationMap, FilesystemInfo, allocation_map, detect_filesystem, has_allocation_reader
@@ -79,3 +80,28 @@ def inspect_source(path: str, sector_size: int | None = None, with_allocation: b
             partitions=tuple(reports),
             warnings=tuple(warnings),
         )
+
+
+@dataclass(frozen=True)
+class ImageReport:
+    """What an image holds: its metadata, plus stored (compressed) bytes per partition from the index."""
+
+    path: str
+    image_bytes: int
+    tool_version: str
+    metadata: dict
+    stored_by_partition: dict[int, int]
+    data_by_partition: dict[int, int]
+
+
+def inspect_image(path: str) -> ImageReport:
+    """Open an image (header, trailer, index and metadata are checked) and summarise it.
+    Raises NotAnImageError or ImageDamagedError."""
+    with ImageReader(path) as reader:
+        stored: dict[int, int] = {}
+        data: dict[int, int] = {}
+        for number, length, stored_length in zip(reader.index["partition"].tolist(), reader.index["length"].tolist(),
+                                                  reader.index["stored_length"].tolist()):
+            stored[number] = stored.get(number, 0) + stored_length
+            data[number] = data.get(number, 0) + length
+        return ImageReport(path, reader.size, reader.tool_version, reader.metadata, stored, data)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from .. import __version__
 from ..errors import EXIT_FAILED, SmartImageError
-from . import console, inspect
+from . import backup, console, inspect, verify
 
-COMMANDS = (inspect,)
+COMMANDS = (inspect, backup, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,17 +26,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, clean up, exit non-zero."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 refused/failed, 2 usage, 3 image damaged)."""
     args = build_parser().parse_args(argv)  # exits 2 with a usage line on bad arguments
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.run(args) or 0
     except SmartImageError as exc:
         console.error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        console.error("interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        console.error("terminated: stopped and cleaned up" if isinstance(exc, Terminated)
+                      else "interrupted: stopped and cleaned up")
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         return EXIT_FAILED
     except Exception as exc:  # a bug: still one line, the traceback only on request

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
+from rich import progress as rich_progress
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from ..inspection import SourceReport
+from ..progress import SILENT, Progress
 
 stdout = Console(highlight=False)
 if not stdout.is_terminal:  # piped into a file or a pager: long lines beat wrapped cells
@@ -105,3 +107,138 @@ def render_extents(item) -> None:
     for ext in alloc.used:
         table.add_row(str(ext.start), str(ext.end), str(ext.length), str(part.start + ext.start))
     stdout.print(table)
+
+
+# ------------------------------------------------------------------ progress
+
+class RichProgress(Progress):
+    """A rich progress bar on stderr (bytes, speed, time left), rate-limited by rich itself."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self._bar = None
+        self._task = None
+
+    def start(self, task: str, total_bytes: int) -> None:
+        self._bar = rich_progress.Progress(
+            rich_progress.TextColumn("[bold]{task.description}"),
+            rich_progress.BarColumn(),
+            rich_progress.DownloadColumn(binary_units=True),
+            rich_progress.TransferSpeedColumn(),
+            rich_progress.TimeRemainingColumn(),
+            rich_progress.TextColumn("{task.fields[detail]}"),
+            console=stderr, transient=False, refresh_per_second=4,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(self.label, total=total_bytes or None, detail="")
+
+    def advance(self, done_bytes: int, detail: str = "") -> None:
+        self._bar.update(self._task, advance=done_bytes, detail=detail)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def progress_bar(label: str) -> Progress:
+    """A progress bar when stderr is a terminal; silence when it is not (scripts, logs)."""
+    return RichProgress(label) if stderr.is_terminal else SILENT
+
+
+# ------------------------------------------------------------------ backup and verify
+
+def _fs_words(fs) -> str:
+    if fs is None:
+        return "no filesystem found"
+    return f"{fs.fs_type}" + (f" '{fs.label}'" if fs.label else "")
+
+
+def render_backup_plan(plan, image_path: str) -> None:
+    kind = "block device" if plan.is_block_device else "disk-image file"
+    if plan.scope == "disk" and plan.disk.table == "none":
+        what = f"the whole {kind} {plan.source_path} (one filesystem, no partition table)"
+    elif plan.scope == "disk":
+        what = f"the whole disk {plan.source_path} ({kind}, {_TABLE_NAMES[plan.disk.table]}, " \
+               f"{len([p for p in plan.partitions if not p.partition.is_container])} partitions)"
+    else:
+        chosen = [p for p in plan.partitions if p.captured]
+        names = ", ".join(f"partition {p.partition.number} ({_fs_words(p.filesystem)})" for p in chosen)
+        what = f"{names} of {plan.source_path} ({kind}), plus its partition table and boot area"
+    stdout.print(f"Imaging {what}", soft_wrap=True)
+    stdout.print(f"  into {image_path}", soft_wrap=True)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column, justify in (("#", "right"), ("Size", "right"), ("Filesystem", "left"), ("Captured", "right"),
+                            ("Map", "left")):
+        table.add_column(column, justify=justify)
+    for cap in plan.partitions:
+        part = cap.partition
+        if part.is_container:
+            continue
+        table.add_row(str(part.number), human_bytes(part.size), _fs_words(cap.filesystem),
+                      human_bytes(cap.allocation.used_bytes) if cap.captured else "not selected",
+                      cap.allocation.method if cap.captured else "")
+    stdout.print(table)
+    for message in plan.warnings:
+        warning(message)
+    stdout.print(f"  {human_bytes(plan.used_bytes)} to read and compress")
+
+
+def _rate(count: int, seconds: float) -> str:
+    return f"{human_bytes(int(count / seconds))}/s" if seconds > 0 else "-"
+
+
+def render_backup_result(result) -> None:
+    ratio = result.used_bytes / result.image_bytes if result.image_bytes else 0
+    stdout.print(
+        f"[green]Done[/green]: {human_bytes(result.used_bytes)} used → {human_bytes(result.image_bytes)} image "
+        f"({ratio:.2f}:1) in {result.seconds:.1f} s ({_rate(result.used_bytes, result.seconds)}), "
+        f"{result.chunks} chunks → {result.image_path}", soft_wrap=True)
+
+
+def render_verify_report(report) -> None:
+    if report.ok:
+        stdout.print(f"[green]OK[/green]: {report.path}: {report.chunks} chunks, {human_bytes(report.data_bytes)} "
+                     f"checked in {report.seconds:.1f} s ({_rate(report.data_bytes, report.seconds)})", soft_wrap=True)
+        return
+    for d in report.damaged:
+        error(f"{report.path}: chunk {d.chunk} (partition {d.partition}, disk bytes {d.disk_start}-{d.disk_end - 1}) "
+              f"damaged: {d.reason}")
+    error(f"{report.path}: {len(report.damaged)} of {report.chunks} chunks damaged")
+
+
+def render_image_report(report) -> None:
+    meta = report.metadata
+    disk = meta["disk"]
+    src = meta["source"]
+    stdout.print(f"[bold]{report.path}[/bold]: smartimage image, {human_bytes(report.image_bytes)} "
+                 f"({report.image_bytes} bytes), written by {report.tool_version}", soft_wrap=True)
+    stdout.print(f"  taken {meta['created']} from {src['path']} ({src['kind']}), "
+                 f"{'whole disk' if meta['scope'] == 'disk' else 'selected partitions'}; "
+                 f"hot/cold: {meta['capture']['mode']}; {meta['capture']['compression']}", soft_wrap=True)
+    header = (f"  source disk: {_TABLE_NAMES[disk['table']]}, {human_bytes(disk['size'])} ({disk['size']} bytes), "
+              f"{disk['sector_size']}-byte sectors")
+    if disk.get("disk_guid"):
+        header += f", disk GUID {disk['disk_guid']}"
+    stdout.print(header, soft_wrap=True)
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column, justify in (("#", "right"), ("Start", "right"), ("Size", "right"), ("Type", "left"),
+                            ("Name / label", "left"), ("Filesystem", "left"), ("Used", "right"),
+                            ("Stored", "right"), ("Map", "left")):
+        table.add_column(column, justify=justify)
+    for p in meta["partitions"]:
+        fs = p["filesystem"]
+        names = [n for n in (p["name"], fs["label"] if fs else "") if n]
+        alloc = p["allocation"]
+        table.add_row(
+            str(p["number"]), human_bytes(p["start"]), human_bytes(p["size"]), p["type_name"],
+            " / ".join(dict.fromkeys(names)), fs["type"] if fs else "-",
+            human_bytes(report.data_by_partition.get(p["number"], 0)) if p["captured"] else "not captured",
+            human_bytes(report.stored_by_partition.get(p["number"], 0)) if p["captured"] else "",
+            alloc["method"] if alloc else "")
+    stdout.print(table)
+    if report.data_by_partition.get(0):
+        stdout.print(f"  partition tables, boot code and gaps: {human_bytes(report.data_by_partition[0])} "
+                     f"stored in {human_bytes(report.stored_by_partition[0])}")
+    for message in meta.get("warnings", []):
+        warning(message)

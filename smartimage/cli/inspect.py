@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import RefusedError, UsageError
-from ..inspection import SourceReport, inspect_source
+from ..container.reader import is_image
+from ..inspection import ImageReport, SourceReport, inspect_image, inspect_source
 from . import console
 
 
@@ -27,6 +28,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    if is_image(args.source):
+        if args.extents is not None:
+            raise UsageError("--extents reads a disk's allocation map; for an image, see `inspect --json`")
+        report = inspect_image(args.source)
+        if args.json:
+            console.print_json(image_json(report))
+        else:
+            console.render_image_report(report)
+        return 0
     report = inspect_source(args.source, sector_size=args.sector_size)
     if args.extents is not None:
         item = next((p for p in report.partitions if p.partition.number == args.extents), None)
@@ -87,5 +97,40 @@ def report_json(report: SourceReport) -> dict:
                 "allocation_source": p.allocation_source,
             }
             for p in report.partitions
+        ],
+    }
+
+
+def image_json(report: ImageReport) -> dict:
+    meta = report.metadata
+    disk = meta["disk"]
+    return {
+        "image": report.path,
+        "image_bytes": report.image_bytes,
+        "tool": report.tool_version,
+        "created": meta["created"],
+        "source": meta["source"],
+        "scope": meta["scope"],
+        "capture": meta["capture"],
+        "table": disk["table"],
+        "sector_size": disk["sector_size"],
+        "disk_size": disk["size"],
+        "disk_guid": disk["disk_guid"],
+        "warnings": meta["warnings"],
+        "disk_areas_bytes": report.data_by_partition.get(0, 0),
+        "partitions": [
+            {
+                "number": p["number"], "start": p["start"], "size": p["size"], "type": p["type_name"],
+                "type_id": p["type_id"], "kind": p["kind"], "name": p["name"], "guid": p["guid"],
+                "bootable": p["bootable"],
+                "filesystem": p["filesystem"]["type"] if p["filesystem"] else None,
+                "label": p["filesystem"]["label"] if p["filesystem"] else None,
+                "uuid": p["filesystem"]["uuid"] if p["filesystem"] else None,
+                "captured": p["captured"],
+                "used_bytes": p["allocation"]["used_bytes"] if p["allocation"] else None,
+                "stored_bytes": report.stored_by_partition.get(p["number"], 0),
+                "allocation_source": p["allocation"]["source"] if p["allocation"] else None,
+            }
+            for p in meta["partitions"]
         ],
     }
