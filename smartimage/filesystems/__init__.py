@@ -47,7 +47,6 @@ ALLOCATORS = {
 RAW_REASONS = {
     "bitlocker": "BitLocker-encrypted: its free space cannot be seen, every block is kept",
     "luks": "LUKS-encrypted: its free space cannot be seen, every block is kept",
-    None: "no filesystem recognised: every non-zero block is kept",
 }
 
 
@@ -62,6 +61,8 @@ def allocation_map(read: Reader, size: int, fs: FilesystemInfo | None) -> Alloca
     allocator = ALLOCATORS.get(fs_type)
     if allocator is not None:
         return allocator(read, size)
+    if fs_type is None:  # no filesystem (e.g. Microsoft reserved): the table's "raw copy" says enough
+        return raw_allocation(read, size, "unknown")
     why = RAW_REASONS.get(fs_type, f"{fs_type}: allocation not read yet, every non-zero block is kept")
     return raw_allocation(read, size, fs_type or "unknown", why)
 
