@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import EXIT_FAILED, SmartImageError
-from . import backup, console, inspect, verify
+from . import backup, console, inspect, restore, verify
 
-COMMANDS = (inspect, backup, verify)
+COMMANDS = (inspect, backup, verify, restore)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -242,3 +242,51 @@ def render_image_report(report) -> None:
                      f"stored in {human_bytes(report.stored_by_partition[0])}")
     for message in meta.get("warnings", []):
         warning(message)
+
+
+# ------------------------------------------------------------------ restore and clone
+
+def note(message: str) -> None:
+    stdout.print(message, soft_wrap=True, markup=False)
+
+
+def render_restore_plan(plan, meta, origin: str, target, holds: str | None, only) -> None:
+    kind = "block device" if target.is_block_device else "file"
+    what = (f"partition(s) {', '.join(map(str, sorted(only)))} of {origin}" if only
+            else f"the whole disk image {origin}" if meta["scope"] == "disk" else f"{origin}")
+    stdout.print(f"Restoring {what}", soft_wrap=True, markup=False)
+    stdout.print(f"  onto {target.path} ({kind}, {human_bytes(target.size)}, {target.size} bytes); "
+                 f"layout: {plan.policy}; source disk was {human_bytes(meta['disk']['size'])}", soft_wrap=True,
+                 markup=False)
+    if holds:
+        warning(f"{target.path} holds {holds}: it will be overwritten")
+    by_number = {p["number"]: p for p in meta["partitions"]}
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column, justify in (("#", "right"), ("Filesystem", "left"), ("Used", "right"), ("Old start", "right"),
+                            ("Old size", "right"), ("New start", "right"), ("New size", "right"), ("Action", "left")):
+        table.add_column(column, justify=justify)
+    for pl in plan.partitions:
+        src = by_number[pl.number]
+        fs = src["filesystem"]
+        alloc = src["allocation"]
+        table.add_row(str(pl.number), (fs["type"] + (f" '{fs['label']}'" if fs["label"] else "")) if fs else "-",
+                      human_bytes(alloc["used_bytes"]) if alloc else "-",
+                      human_bytes(pl.old_start), human_bytes(pl.old_size), human_bytes(pl.new_start),
+                      human_bytes(pl.new_size), pl.action)
+    stdout.print(table)
+    if not only:
+        same = plan.unchanged and plan.target_size == meta["disk"]["size"]
+        stdout.print("  partition table: " + ("the original bytes" if same else
+                                               f"rebuilt for the target ({plan.table.upper()}, GUIDs and types kept)"
+                                               if plan.table != "none" else "none (a filesystem on the whole disk)"))
+    for message in plan.warnings:
+        warning(message)
+
+
+def render_restore_result(result) -> None:
+    stdout.print(f"[green]Done[/green]: {human_bytes(result.written_bytes)} written to {result.target} in "
+                 f"{result.seconds:.1f} s ({_rate(result.written_bytes, result.seconds)})", soft_wrap=True)
+    for line in result.grown:
+        stdout.print(f"  {line}", soft_wrap=True)
+    for message in result.warnings:
+        warning(message)

@@ -8,7 +8,7 @@ from ..device import window
 from ..errors import PartitionTableError, UsageError
 from ..filesystems import detect_filesystem, fat
 from .gpt import has_signature, read_gpt
-from .mbr import read_mbr
+from .mbr import PROTECTIVE_TYPE, parse_sector, read_mbr
 from .model import Disk, Partition, TableArea
 
 Reader = Callable[[int, int], bytes]
@@ -31,9 +31,14 @@ def read_disk(read: Reader, disk_size: int, sector_size: int | None = None) -> D
         raise PartitionTableError(f"only {disk_size} bytes: too small to hold a partition table or filesystem")
     candidates = (sector_size,) if sector_size else SECTOR_SIZES
 
+    stale_gpt = None
     for size in candidates:
         if has_signature(read, size, disk_size):
-            return _gpt_disk(read, disk_size, size)
+            if not _plain_mbr(read(0, 512)):
+                return _gpt_disk(read, disk_size, size)
+            # UEFI: a GPT needs a protective MBR; sector 0 holds a real MBR, so the GPT
+            # signature is a leftover (fdisk and libblkid read such a disk as MBR too)
+            stale_gpt = "a GPT signature is left over from an earlier table; ignored (sector 0 holds an MBR)"
 
     if _boot_sector_filesystem(read(0, 512)):
         return _whole_disk(disk_size, sector_size or 512)
@@ -59,7 +64,7 @@ def read_disk(read: Reader, disk_size: int, sector_size: int | None = None) -> D
             size=disk_size,
             partitions=tuple(layout.partitions),
             disk_signature=layout.disk_signature,
-            warnings=tuple(layout.warnings),
+            warnings=tuple(layout.warnings + ([stale_gpt] if stale_gpt else [])),
             table_areas=tuple(layout.areas),
         )
 
@@ -69,6 +74,15 @@ def read_disk(read: Reader, disk_size: int, sector_size: int | None = None) -> D
         return Disk(table="none", sector_size=sector_size or 512, size=disk_size, partitions=(),
                     warnings=("empty disk: no partition table and no filesystem (the first MiB is zeros)",))
     raise PartitionTableError("no partition table or filesystem found (expected an MBR, a GPT or a known filesystem)")
+
+
+def _plain_mbr(sector0: bytes) -> bool:
+    """Sector 0 is an MBR listing partitions and no GPT protective (0xEE) entry."""
+    mbr = parse_sector(sector0)
+    if mbr is None:
+        return False
+    used = [e for e in mbr.partitions if e.type and e.sector_count]
+    return bool(used) and not any(e.type == PROTECTIVE_TYPE for e in used)
 
 
 def _boot_sector_filesystem(sector0: bytes) -> bool:

@@ -1,0 +1,368 @@
+"""Restore an image (or clone a live source) onto a target disk or file.
+
+Order of work, so that a failure leaves a target that is at worst unbootable, never
+silently wrong: every chunk is written (hash checked as it is read) at its new offset;
+partitions copied raw get their all-zero blocks zeroed; the partition table is written
+(the source's bytes verbatim when the layout is unchanged); filesystems are grown to
+their new partitions with their own tools; the target is synced.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+import subprocess
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .backup import default_threads
+from .capture import DISK_AREAS
+from .errors import RefusedError, SmartImageError, SourceError
+from .extent import ExtentMap
+from .filesystems import detect_filesystem
+from .plan import GROWABLE, RestorePlan, SourceLayout, SourcePartition
+from .progress import SILENT, Progress
+from .volumes import read_disk
+from .volumes.model import TableArea
+from .volumes.writer import build_gpt, build_mbr
+
+_BLKGETSIZE64 = 0x80081272
+_BLKSSZGET = 0x1268
+_ZERO_PIECE = 4 << 20
+
+
+class RestoreError(SmartImageError):
+    """A restore step failed after writing began; the message says which and what state the target is in."""
+
+
+# ------------------------------------------------------------------ the image as the planner sees it
+
+def source_layout(meta: dict) -> SourceLayout:
+    disk = meta["disk"]
+    entries_bytes = 128 * 128
+    for area in disk["table_areas"]:
+        if area["what"] == "GPT primary entries":
+            entries_bytes = len(base64.b64decode(area["data"]))
+    parts = []
+    for p in meta["partitions"]:
+        fs = p["filesystem"]
+        alloc = p["allocation"]
+        parts.append(SourcePartition(
+            number=p["number"], start=p["start"], size=p["size"], type_id=p["type_id"], kind=p["kind"],
+            fs_type=fs["type"] if fs else None, fs_size=fs["size"] if fs else None,
+            used_bytes=alloc["used_bytes"] if alloc else None))
+    return SourceLayout(disk["table"], disk["sector_size"], disk["size"], tuple(parts), entries_bytes)
+
+
+def table_areas(meta: dict) -> list[TableArea]:
+    return [TableArea(a["what"], a["offset"], base64.b64decode(a["data"])) for a in meta["disk"]["table_areas"]]
+
+
+def captured_partitions(meta: dict) -> set[int]:
+    return {p["number"] for p in meta["partitions"] if p["captured"]}
+
+
+# ------------------------------------------------------------------ the target
+
+class Target:
+    """A disk or file opened for writing (block devices exclusively: O_EXCL fails if in use)."""
+
+    def __init__(self, path: str, writable: bool):
+        self.path = path
+        flags = (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise RefusedError(f"{path}: no such disk or file",
+                               "for a file target, create it first at the new disk's size (truncate -s SIZE)") from None
+        self.is_block_device = stat.S_ISBLK(mode)
+        if not (self.is_block_device or stat.S_ISREG(mode)):
+            raise RefusedError(f"{path}: not a block device or a regular file")
+        if self.is_block_device and writable:
+            flags |= os.O_EXCL
+        try:
+            self.fd = os.open(path, flags)
+        except OSError as exc:
+            hint = "is it mounted or in use?" if exc.errno == 16 else None
+            raise RefusedError(f"{path}: cannot open for {'writing' if writable else 'reading'}: {exc.strerror}",
+                               hint) from None
+        import fcntl
+        import struct
+        if self.is_block_device:
+            self.size = struct.unpack("Q", fcntl.ioctl(self.fd, _BLKGETSIZE64, b"\0" * 8))[0]
+            self.sector_size = struct.unpack("I", fcntl.ioctl(self.fd, _BLKSSZGET, b"\0" * 4))[0]
+        else:
+            self.size = os.fstat(self.fd).st_size
+            self.sector_size = None
+
+    def read(self, offset: int, length: int) -> bytes:
+        if offset >= self.size:
+            return b""
+        return os.pread(self.fd, min(length, self.size - offset), offset)
+
+    def write(self, offset: int, data) -> None:
+        view = memoryview(data)
+        done = 0
+        while done < len(view):
+            try:
+                done += os.pwrite(self.fd, view[done:], offset + done)
+            except OSError as exc:
+                raise RestoreError(f"{self.path}: write error at byte {offset + done}: {exc.strerror} "
+                                   "(the target is incomplete)") from None
+
+    def sync(self) -> None:
+        os.fsync(self.fd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def same_file(self, path: str) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        mine = os.fstat(self.fd)
+        if self.is_block_device:
+            return stat.S_ISBLK(st.st_mode) and st.st_rdev == mine.st_rdev
+        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def describe_contents(target: Target) -> str | None:
+    """What the target holds now ('a GPT partition table with 3 partitions', 'an ext4 filesystem'),
+    or None when its first and last MiB are blank."""
+    try:
+        disk = read_disk(target.read, target.size, target.sector_size)
+    except SmartImageError:
+        return "unrecognised data"
+    if disk.table in ("gpt", "mbr"):
+        return f"a {disk.table.upper()} partition table with {len(disk.partitions)} partition(s)"
+    if disk.partitions:
+        fs = detect_filesystem(target.read, target.size)
+        return f"a{'n' if fs and fs.fs_type[0] in 'aeiou' else ''} {fs.fs_type if fs else 'unknown'} filesystem"
+    tail = target.read(max(0, target.size - (1 << 20)), 1 << 20)
+    return "data at its end" if any(tail) else None
+
+
+# ------------------------------------------------------------------ the restore
+
+@dataclass
+class RestoreResult:
+    target: str
+    written_bytes: int
+    seconds: float
+    grown: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None = None,
+                threads: int | None = None, progress: Progress = SILENT) -> RestoreResult:
+    """Write ``reader``'s chunks (an ImageReader or a live clone source) onto ``target`` per ``plan``.
+    ``only``: restore just these partitions into the target's existing table (nothing else written)."""
+    meta = reader.metadata
+    started = time.monotonic()
+    threads = threads or default_threads()
+    moves = {p.number: (p.old_start, p.new_start, p.new_size) for p in plan.partitions}
+    layout_same_disk = plan.unchanged and plan.target_size == meta["disk"]["size"]
+    first_new_start = min((p.new_start for p in plan.partitions if p.kind != "extended"), default=plan.target_size)
+
+    def destination(chunk) -> int | None:
+        if chunk.partition == DISK_AREAS:
+            if only:
+                return None
+            if layout_same_disk or chunk.disk_offset + chunk.length <= first_new_start:
+                return chunk.disk_offset  # boot code and boot-loader gap; tables are rewritten below
+            return None
+        if only is not None and chunk.partition not in only:
+            return None
+        old_start, new_start, _ = moves[chunk.partition]
+        return chunk.disk_offset - old_start + new_start
+
+    work = [(c, destination(c)) for c in reader.chunks()]
+    work = [(c, d) for c, d in work if d is not None]
+    total = sum(c.length for c, _ in work)
+    result = RestoreResult(target.path, 0, 0.0)
+    progress.start("restore", total)
+    try:
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="restore") as pool:
+            def write(item):
+                chunk, offset = item
+                target.write(offset, reader.read_chunk(chunk))
+                return chunk
+            pending: deque = deque()
+            position = 0
+            try:
+                while position < len(work) or pending:
+                    while position < len(work) and len(pending) < 2 * threads:
+                        pending.append(pool.submit(write, work[position]))
+                        position += 1
+                    chunk = pending.popleft().result()
+                    result.written_bytes += chunk.length
+                    progress.advance(chunk.length, f"partition {chunk.partition}" if chunk.partition else "boot area")
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+    finally:
+        progress.finish()
+    _zero_raw_gaps(meta, target, plan, only)
+    if not only:
+        written = ExtentMap.of((d, c.length) for c, d in work)
+        _zero_boot_area_gaps(meta, target, written, first_new_start)
+        _write_table(meta, target, plan, layout_same_disk)
+        _wipe_stale_gpt(target, plan, written)
+    target.sync()
+    result.grown = _grow_filesystems(meta, target, plan, only, result.warnings)
+    target.sync()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _zero_raw_gaps(meta: dict, target: Target, plan: RestorePlan, only: set[int] | None) -> None:
+    """A raw-copied partition skipped its all-zero blocks: they must read as zeros on the target too."""
+    for p in meta["partitions"]:
+        alloc = p["allocation"]
+        if not p["captured"] or not alloc or not alloc["raw"] or (only and p["number"] not in only):
+            continue
+        pl = plan.partition(p["number"])
+        used = ExtentMap.of(alloc["extents"])
+        for gap in ExtentMap.of([(0, pl.old_size)]).subtract(used):
+            _zero(target, pl.new_start + gap.start, gap.length)
+
+
+MAX_BOOT_AREA = 16 << 20
+
+
+def _zero_boot_area_gaps(meta: dict, target: Target, written: ExtentMap, first_new_start: int) -> None:
+    """Before the first partition (boot code, boot-loader gap) the target must read exactly as the
+    source did: the all-zero blocks the backup skipped are zeroed, so no stale table or boot
+    loader of the target's past survives there."""
+    if meta["disk"]["table"] == "none":
+        return
+    first_old = min((p["start"] for p in meta["partitions"] if p["kind"] != "extended"), default=0)
+    head = min(first_old, first_new_start, MAX_BOOT_AREA)
+    for gap in ExtentMap.of([(0, head)]).subtract(written):
+        _zero(target, gap.start, gap.length)
+
+
+def _wipe_stale_gpt(target: Target, plan: RestorePlan, written: ExtentMap) -> None:
+    """An MBR or table-less target must not keep a GPT header from its past at sector 1 or at its
+    last sector: tools would read the disk as GPT.  Only sectors nothing was restored to are cleared."""
+    if plan.table == "gpt":
+        return
+    ss = plan.sector_size
+    for lba in (1, target.size // ss - 1):
+        sector = ExtentMap.of([(lba * ss, ss)])
+        if target.read(lba * ss, 8) == b"EFI PART" and not len(sector.intersect(written)):
+            _zero(target, lba * ss, ss)
+
+
+def _zero(target: Target, offset: int, length: int) -> None:
+    zeros = bytes(min(_ZERO_PIECE, length))
+    for pos in range(offset, offset + length, _ZERO_PIECE):
+        target.write(pos, zeros[: min(_ZERO_PIECE, offset + length - pos)])
+
+
+def _write_table(meta: dict, target: Target, plan: RestorePlan, layout_same_disk: bool) -> None:
+    areas = table_areas(meta)
+    if plan.table == "none":
+        return
+    if layout_same_disk or (plan.unchanged and plan.table == "mbr"):
+        for area in areas:  # the source's own bytes: a byte-identical table
+            target.write(area.offset, area.data)
+        return
+    ss = plan.sector_size
+    if plan.table == "gpt":
+        entries = {p.number: (p.new_start, p.new_size) for p in plan.partitions}
+        writes = build_gpt(areas, entries, ss, plan.target_size)
+    else:
+        by_number = {p["number"]: p for p in meta["partitions"]}
+        parts, prev_end = [], 0
+        for pl in sorted(plan.partitions, key=lambda p: p.new_start):
+            src = by_number[pl.number]
+            entry = dict(number=pl.number, kind=pl.kind, start=pl.new_start, size=pl.new_size,
+                         type=int(src["type_id"], 16), bootable=src["bootable"])
+            if pl.kind == "logical":
+                entry["gap_before"] = pl.new_start - prev_end
+            if pl.kind != "extended":
+                prev_end = pl.new_start + pl.new_size
+            parts.append(entry)
+        writes = build_mbr(areas, parts, ss)
+    for offset, data in writes:
+        target.write(offset, data)
+
+
+def _grow_filesystems(meta: dict, target: Target, plan: RestorePlan, only, warnings: list[str]) -> list[str]:
+    grown = []
+    by_number = {p["number"]: p for p in meta["partitions"]}
+    for pl in plan.partitions:
+        src = by_number[pl.number]
+        if (only and pl.number not in only) or not src["captured"] or pl.fs_type not in GROWABLE:
+            continue
+        fs_size = (src["filesystem"] or {}).get("size") or pl.old_size
+        if pl.new_size <= fs_size + (1 << 20):
+            if pl.moves and pl.fs_type == "ntfs":
+                _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
+            continue
+        if pl.fs_type.startswith("ext"):
+            _grow_ext(target, pl.new_start, pl.new_size)
+        else:
+            _grow_ntfs(target, pl.new_start, pl.new_size)
+            _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
+        grown.append(f"partition {pl.number}: {pl.fs_type} grown to {pl.new_size} bytes")
+    return grown
+
+
+def _run_tool(cmd: list[str], what: str, ok_codes=(0,), stdin: str | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=stdin)
+    if proc.returncode not in ok_codes:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise RestoreError(f"{what} failed: {' '.join(cmd[:2])} exited {proc.returncode}: "
+                           f"{detail[-1] if detail else 'no output'} (data is restored; the filesystem keeps "
+                           "its old size)")
+    return proc.stdout
+
+
+def _partition_loop(target: Target, start: int, size: int) -> str:
+    """A loop device over exactly one partition of the target.  Not FILE?offset=: resize2fs
+    truncates a regular file to the filesystem's end, which would cut off every later partition."""
+    return _run_tool(["losetup", "-f", "--show", "-o", str(start), "--sizelimit", str(size), target.path],
+                     "attaching the partition").strip()
+
+
+def _grow_ext(target: Target, start: int, size: int) -> None:
+    dev = _partition_loop(target, start, size)
+    try:
+        # e2fsck exits 1 when it fixed something (e.g. the orphan list): fine before a resize
+        _run_tool(["e2fsck", "-fy", dev], "checking ext before growing", ok_codes=(0, 1))
+        _run_tool(["resize2fs", dev], "growing ext")
+    finally:
+        subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def _grow_ntfs(target: Target, start: int, size: int) -> None:
+    dev = _partition_loop(target, start, size)
+    try:
+        _run_tool(["ntfsresize", "-f", "-P", dev], "growing NTFS", stdin="y\n")
+    finally:
+        subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def _set_ntfs_hidden_sectors(target: Target, start: int, sector_size: int) -> None:
+    """The Windows boot code finds its partition by the boot sector's hidden-sectors field (0x1C):
+    set it, in the boot sector and in its backup, to the partition's new start sector."""
+    boot = target.read(start, 512)
+    if boot[3:11] != b"NTFS    ":
+        return
+    hidden = (start // sector_size).to_bytes(4, "little")
+    target.write(start + 0x1C, hidden)
+    total_sectors = int.from_bytes(boot[0x28:0x30], "little")
+    bps = int.from_bytes(boot[0x0B:0x0D], "little")
+    backup = start + total_sectors * bps
+    if target.read(backup + 3, 8) == b"NTFS    ":
+        target.write(backup + 0x1C, hidden)
