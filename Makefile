@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 # resize tools; tests: mkfs.*, sfdisk/sgdisk, oracles such as blkid, partclone, sleuthkit).
 APT_PACKAGES := build-essential pkg-config libparted-dev python3-dev python3-venv \
 	util-linux fdisk gdisk e2fsprogs ntfs-3g dosfstools mtools exfatprogs exfat-fuse fuse3 \
-	sleuthkit partclone fatresize zstd kmod xfsprogs
+	sleuthkit partclone fatresize zstd kmod xfsprogs time
 
 .PHONY: all deps apt venv demo test clean distclean fixtures
 

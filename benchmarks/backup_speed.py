@@ -106,26 +106,32 @@ def extract_used(volume: Path, dest: Path) -> int:
 
 
 def run_pipeline(commands: list[list[str]], output: Path) -> tuple[float, int]:
-    """Run cmd1 | cmd2 | ... > output; returns (seconds, sum of each process's peak RSS in bytes)."""
+    """Run cmd1 | cmd2 | ... > output; returns (seconds, sum of each process's peak RSS in bytes).
+
+    Each command runs under GNU time, which forks it from a small process: the kernel counts a
+    child's pre-exec memory in its peak RSS, so forking straight from this Python would add ours."""
     started = time.perf_counter()
-    procs = []
+    procs, logs = [], []
     with open(output, "wb") as out:
         prev = None
         for i, cmd in enumerate(commands):
+            log = output.with_name(f"rss-{i}.txt")
+            logs.append(log)
             last = i == len(commands) - 1
-            proc = subprocess.Popen(cmd, stdin=prev, stdout=out if last else subprocess.PIPE, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", str(log), *cmd], stdin=prev,
+                                    stdout=out if last else subprocess.PIPE, stderr=subprocess.DEVNULL)
             if prev is not None:
                 prev.close()
             prev = proc.stdout
             procs.append(proc)
-        rss = 0
         for proc in procs:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if proc.returncode != 0:
+            if proc.wait() != 0:
                 raise RuntimeError(f"{' '.join(proc.args)} exited {proc.returncode}")
-            rss += usage.ru_maxrss * 1024
-    return time.perf_counter() - started, rss
+    seconds = time.perf_counter() - started
+    rss = sum(int(log.read_text().split()[-1]) * 1024 for log in logs)
+    for log in logs:
+        log.unlink()
+    return seconds, rss
 
 
 def measure(name, commands, output, runs) -> dict:
@@ -156,7 +162,7 @@ def bench_volume(kind: str, volume: Path, work: Path, runs: int, smartimage: str
         rows.append(measure("e2image -ra | zstd -T0 -3", [["e2image", "-ra", str(volume), "-"], zstd], out, runs))
     image = work / "out.simg"
     rows.append(measure("smartimage backup --level 3",
-                        [[smartimage, "backup", str(volume), str(image), "--level", "3", "--force"]], out, runs))
+                        [[smartimage, "backup", str(volume), str(image), "--level", "3", "--overwrite"]], out, runs))
     rows[-1]["bytes"] = image.stat().st_size
     image.unlink()
     used_file.unlink()

@@ -22,7 +22,8 @@ from .capture import DISK_AREAS, MAX_CHUNK, BackupPlan
 from .compression import DEFAULT_LEVEL, compress
 from .container.writer import ImageWriter
 from .device import Source
-from .errors import SourceError
+from .errors import ReadError
+from .extent import ExtentMap
 from .hashing import chunk_hash
 from .progress import SILENT, Progress
 
@@ -34,6 +35,7 @@ class BackupResult:
     image_bytes: int  # size of the image file
     chunks: int
     seconds: float
+    unreadable: tuple[tuple[int, int], ...] = ()  # (disk offset, length) stored as zeros under --rescue
 
 
 def default_threads() -> int:
@@ -42,13 +44,17 @@ def default_threads() -> int:
 
 def run_backup(source: Source, plan: BackupPlan, image_path: str, level: int = DEFAULT_LEVEL,
                threads: int | None = None, progress: Progress = SILENT, overwrite: bool = False,
-               capture_mode: str = "cold") -> BackupResult:
+               capture_mode: str = "cold", rescue: bool = False) -> BackupResult:
     """Write ``plan`` from ``source`` into ``image_path``.  On any failure or interrupt the
-    partial file is removed and the exception propagates; success only after the rename."""
+    partial file is removed and the exception propagates; success only after the rename.
+    A read error stops the backup (ReadError) unless ``rescue``: then the unreadable sectors
+    are stored as zeros, recorded in the image and returned in the result."""
     threads = threads or default_threads()
     started = time.monotonic()
     writer = ImageWriter(image_path, overwrite=overwrite)
     local = threading.local()
+
+    unreadable: list[tuple[int, int]] = []  # appended from worker threads (list.append is atomic)
 
     def work(index: int) -> tuple[bytes, bytes]:
         buffer = getattr(local, "buffer", None)
@@ -56,7 +62,12 @@ def run_backup(source: Source, plan: BackupPlan, image_path: str, level: int = D
             buffer = local.buffer = bytearray(MAX_CHUNK)
         offset, length = int(plan.chunks.offset[index]), int(plan.chunks.length[index])
         view = memoryview(buffer)[:length]
-        _read_exactly(source, view, offset)
+        try:
+            source.read_into(view, offset)
+        except ReadError:
+            if not rescue:
+                raise
+            unreadable.extend(_rescue_read(source, view, offset, plan.disk.sector_size))
         return compress(view, level), chunk_hash(view)
 
     progress.start("backup", plan.used_bytes)
@@ -81,26 +92,32 @@ def run_backup(source: Source, plan: BackupPlan, image_path: str, level: int = D
                 for _, future in pending:
                     future.cancel()
                 raise
-        image_bytes = writer.finish(image_metadata(plan, source, level, capture_mode))
+        bad = ExtentMap.of(unreadable)
+        meta = image_metadata(plan, source, level, capture_mode)
+        meta["unreadable"] = [[int(s), int(e - s)] for s, e in zip(bad.starts, bad.ends)]
+        if len(bad):
+            meta["warnings"].append(f"{bad.total()} unreadable bytes in {len(bad)} range(s) were stored as zeros")
+        image_bytes = writer.finish(meta)
     except BaseException:
         writer.abort()
         raise
     finally:
         progress.finish()
-    return BackupResult(image_path, plan.used_bytes, image_bytes, len(plan.chunks), time.monotonic() - started)
+    return BackupResult(image_path, plan.used_bytes, image_bytes, len(plan.chunks), time.monotonic() - started,
+                        tuple((int(s), int(e - s)) for s, e in zip(bad.starts, bad.ends)))
 
 
-def _read_exactly(source: Source, view: memoryview, offset: int) -> None:
-    done = 0
-    while done < len(view):
+def _rescue_read(source: Source, view: memoryview, offset: int, sector_size: int) -> list[tuple[int, int]]:
+    """Read a chunk sector by sector: what reads is kept, what does not is zeros (and returned)."""
+    bad = []
+    for pos in range(0, len(view), sector_size):
+        piece = view[pos : pos + sector_size]
         try:
-            got = os.preadv(source.fileno(), [view[done:]], offset + done)
-        except OSError as exc:
-            raise SourceError(f"{source.path}: read error at byte {offset + done}: {exc.strerror}") from None
-        if got == 0:
-            raise SourceError(f"{source.path}: ends at byte {offset + done}, expected data up to {offset + len(view)}"
-                              " (the source shrank or vanished)")
-        done += got
+            source.read_into(piece, offset + pos)
+        except ReadError:
+            piece[:] = bytes(len(piece))
+            bad.append((offset + pos, len(piece)))
+    return bad
 
 
 def image_metadata(plan: BackupPlan, source: Source, level: int, capture_mode: str) -> dict:

@@ -59,6 +59,7 @@ class BackupPlan:
     disk_areas: ExtentMap  # absolute disk offsets
     chunks: ChunkPlan
     warnings: tuple[str, ...]
+    unsafe: tuple[str, ...] = ()  # "partition N: why": reasons the capture would not be reliable
 
     @property
     def used_bytes(self) -> int:
@@ -81,6 +82,7 @@ def plan_backup(source: Source, selected: list[int] | None = None, sector_size: 
             raise UsageError(f"partition {containers[0]} is an extended partition (a container); "
                              "select the logical partitions inside it")
     warnings = list(disk.warnings)
+    unsafe: list[str] = []
     captures = []
     for part in disk.partitions:
         chosen = not part.is_container and (not selected or part.number in selected)
@@ -96,11 +98,12 @@ def plan_backup(source: Source, selected: list[int] | None = None, sector_size: 
                     warnings.append(f"partition {part.number}: {exc}; copying it raw (every non-zero block)")
                     alloc = raw_allocation(read, size, fs.fs_type if fs else "unknown", str(exc))
                 warnings.extend(f"partition {part.number}: {note}" for note in alloc.notes)
+                unsafe.extend(f"partition {part.number}: {note}" for note in alloc.unsafe)
         captures.append(PartitionCapture(part, fs, alloc, chosen and alloc is not None))
     areas = _disk_areas(source, disk, scan_gaps=not selected, warnings=warnings)
     chunks = _chunk_plan(captures, areas)
     return BackupPlan(source.path, source.is_block_device, "partitions" if selected else "disk", disk,
-                      tuple(captures), areas, chunks, tuple(warnings))
+                      tuple(captures), areas, chunks, tuple(warnings), tuple(unsafe))
 
 
 def _disk_areas(source: Source, disk: Disk, scan_gaps: bool, warnings: list[str]) -> ExtentMap:

@@ -12,7 +12,7 @@ import os
 import stat
 import struct
 
-from .errors import SourceError
+from .errors import ReadError, SourceError
 
 _BLKGETSIZE64 = 0x80081272
 _BLKSSZGET = 0x1268
@@ -71,6 +71,22 @@ class Source:
             offset += len(data)
             length -= len(data)
         return b"".join(chunks)
+
+    def read_into(self, view: memoryview, offset: int) -> None:
+        """Fill ``view`` with the bytes at ``offset`` (os.preadv into the caller's buffer).
+        Raises ReadError naming the range on an I/O error or when the source ends early."""
+        done = 0
+        while done < len(view):
+            try:
+                got = os.preadv(self._fd, [view[done:]], offset + done)
+            except OSError as exc:
+                raise ReadError(f"{self.path}: read error at byte {offset + done} "
+                                f"({len(view) - done} bytes): {exc.strerror}", offset + done, len(view) - done,
+                                "the disk may have bad sectors: --rescue images around them") from None
+            if got == 0:
+                raise ReadError(f"{self.path}: ends at byte {offset + done}, expected data up to {offset + len(view)}"
+                                " (the source shrank or vanished)", offset + done, len(view) - done)
+            done += got
 
     def same_file(self, path: str) -> bool:
         """True when ``path`` names this very source (so writing it would destroy the source)."""

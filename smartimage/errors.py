@@ -34,6 +34,15 @@ class SourceError(SmartImageError):
     """The source (device or file) cannot be opened or read."""
 
 
+class ReadError(SourceError):
+    """The source could not deliver bytes (a bad sector, a vanished device): where and how many."""
+
+    def __init__(self, message: str, offset: int, length: int, hint: str | None = None):
+        super().__init__(message, hint)
+        self.offset = offset
+        self.length = length
+
+
 class PartitionTableError(SmartImageError):
     """A partition table is malformed beyond what can be trusted."""
 

@@ -181,7 +181,7 @@ def test_existing_image_is_not_replaced_without_force(good_image):
     result = run_cli("backup", CACHE / "mbr-logical.img", good_image)
     assert result.returncode == 1 and "already exists" in one_line(result)
     assert good_image.read_bytes() == before
-    backup(CACHE / "mbr-logical.img", good_image, "--force")
+    backup(CACHE / "mbr-logical.img", good_image, "--overwrite")
     assert good_image.read_bytes() != before
 
 
@@ -201,7 +201,7 @@ def test_image_onto_its_own_source_is_refused(tmp_path):
     copy = tmp_path / "disk.img"
     subprocess.run(["cp", "--sparse=always", str(CACHE / "superfloppy.img"), str(copy)], check=True)
     before = copy.read_bytes()
-    result = run_cli("backup", copy, copy, "--force")
+    result = run_cli("backup", copy, copy, "--overwrite")
     assert result.returncode == 1 and "is the source itself" in one_line(result)
     assert copy.read_bytes() == before
 
@@ -219,9 +219,9 @@ def test_destination_full_removes_the_partial_image(tmp_path):
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupt_stops_and_removes_the_partial_image(tmp_path, sig, code):
+def test_interrupt_stops_and_removes_the_partial_image(tmp_path, sig, code, slow_volume):
     image = tmp_path / "slow.simg"
-    proc = subprocess.Popen([sys.executable, "-m", "smartimage", "backup", str(CACHE / "vol-ext4-uninit.img"),
+    proc = subprocess.Popen([sys.executable, "-m", "smartimage", "backup", str(slow_volume),
                              str(image), "--level", "19", "--threads", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -232,5 +232,6 @@ def test_interrupt_stops_and_removes_the_partial_image(tmp_path, sig, code):
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - sent < 5, "stops promptly"
-    assert proc.returncode == code and "stopped and cleaned up" in err and "Traceback" not in err
+    assert proc.returncode == code, err
+    assert "stopped and cleaned up" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ from ..capture import plan_backup
 from ..clone import LiveSource
 from ..container.reader import ImageReader
 from ..device import Source
+from ..disks import overlaps, span_holding, span_of
 from ..errors import RefusedError, UsageError
 from ..plan import POLICIES, PlanRefused, RestorePlan, plan_restore
 from ..restore import Target, describe_contents, run_restore, source_layout
@@ -46,7 +47,12 @@ def add_parser(sub) -> None:
 
 def run_restore_command(args) -> int:
     with ImageReader(args.image) as reader:
-        return _restore(args, reader, args.image, guard=lambda target: _refuse_same(target, args.image, "the image"))
+        def guard(target: Target) -> None:
+            _refuse_same(target, args.image, "the image")
+            if overlaps(span_of(target.path), span_holding(args.image)):
+                raise RefusedError(f"{target.path} holds the image being restored ({args.image}): writing it would "
+                                   "destroy the image", "copy the image to another drive first")
+        return _restore(args, reader, args.image, guard=guard)
 
 
 def run_clone_command(args) -> int:
@@ -57,7 +63,13 @@ def run_clone_command(args) -> int:
         for message in plan.warnings:
             console.warning(message)
         live = LiveSource(source, plan)
-        return _restore(args, live, args.source, guard=lambda target: _refuse_same(target, args.source, "the source"))
+
+        def guard(target: Target) -> None:
+            _refuse_same(target, args.source, "the source")
+            if overlaps(span_of(target.path), span_of(args.source)):
+                raise RefusedError(f"{target.path} overlaps the clone's source {args.source}",
+                                   "choose another target disk")
+        return _restore(args, live, args.source, guard=guard)
 
 
 def _refuse_same(target: Target, path: str, what: str) -> None:

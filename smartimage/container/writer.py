@@ -35,7 +35,7 @@ class ImageWriter:
         self.path = path
         self.partial = path + PARTIAL_SUFFIX
         if os.path.exists(path) and not overwrite:
-            raise RefusedError(f"{path} already exists", "choose another name or pass --force to replace it")
+            raise RefusedError(f"{path} already exists", "choose another name or pass --overwrite to replace it")
         self.image_id = uuid.uuid4().bytes
         self.created = int(time.time())
         try:

@@ -40,7 +40,8 @@ class AllocationMap:
     ``method`` names the allocation source in a word or two (for tables), ``source`` says
     it in a sentence; ``raw`` is True
     when the filesystem could not be read and every non-zero block is kept;
-    ``notes`` are things the user should know (dirty volume, bad clusters, ...).
+    ``notes`` are things the user should know (dirty volume, bad clusters, ...); ``unsafe``
+    repeats those that make an image of it unreliable (dirty NTFS, hibernated Windows).
     """
 
     fs_type: str
@@ -50,6 +51,7 @@ class AllocationMap:
     source: str
     raw: bool = False
     notes: tuple[str, ...] = ()
+    unsafe: tuple[str, ...] = ()  # the notes that make imaging it unreliable (backup refuses without --force)
 
     @property
     def used_bytes(self) -> int:

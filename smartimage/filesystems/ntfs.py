@@ -67,9 +67,10 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     tail_start = clusters * csize
     always = [(0, boot.bytes_per_sector), (tail_start, max(0, size - tail_start))]
     used = used.union(ExtentMap.of(always)).clip(0, size)
+    notes = volume_state(fs)  # every NTFS state note is a reason not to image it as it is
     return AllocationMap(fs_type="ntfs", block_size=csize, used=used,
                          method="$Bitmap", source="NTFS $Bitmap (via The Sleuth Kit) + boot sectors",
-                         notes=tuple(volume_state(fs)))
+                         notes=tuple(notes), unsafe=tuple(notes))
 
 
 def volume_state(fs) -> list[str]:
