@@ -53,7 +53,7 @@ def verify_image(path: str, threads: int | None = None, progress: Progress = SIL
                 reader.read_chunk(chunk)
             except ImageDamagedError as exc:
                 return Damage(chunk.number, chunk.partition, chunk.disk_offset, chunk.disk_offset + chunk.length,
-                              exc.message.split(": ", 1)[-1])
+                              exc.message.rsplit(" damaged: ", 1)[-1])
             return None
 
         progress.start("verify", report.data_bytes)

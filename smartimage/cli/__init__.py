@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import EXIT_FAILED, SmartImageError
-from . import backup, console, inspect, restore, verify
+from . import backup, browse, console, inspect, restore, verify
 
-COMMANDS = (inspect, backup, verify, restore)
+COMMANDS = (inspect, backup, verify, restore, browse)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -290,3 +290,21 @@ def render_restore_result(result) -> None:
         stdout.print(f"  {line}", soft_wrap=True)
     for message in result.warnings:
         warning(message)
+
+
+def render_listing(entries, long: bool, recursive: bool) -> None:
+    import datetime
+
+    if not long:
+        for e in entries:
+            name = e.path if recursive else e.name
+            stdout.print(name + ("/" if e.kind == "dir" else ""), markup=False, highlight=False, soft_wrap=True)
+        return
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column, justify in (("Type", "left"), ("Size", "right"), ("Modified", "left"), ("Name", "left")):
+        table.add_column(column, justify=justify)
+    for e in entries:
+        when = datetime.datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M") if e.mtime else "-"
+        table.add_row(e.kind, str(e.size) if e.kind == "file" else "", when,
+                      Text(e.path if recursive else e.name))
+    stdout.print(table)

@@ -22,9 +22,10 @@ MAX_CHUNK = 4 * 1024 * 1024
 MAX_METADATA = 1 << 30  # decompressed JSON; a disk with millions of extents stays far below
 MAX_CHUNKS = 1 << 28  # 1 PiB of 4 MiB chunks
 
+# the hash is raw bytes ("V16"): numpy's "S16" would drop a digest's trailing zero bytes
 INDEX_DTYPE = np.dtype([
     ("partition", "<u4"), ("flags", "<u4"), ("disk_offset", "<u8"), ("length", "<u4"),
-    ("stored_length", "<u4"), ("stored_offset", "<u8"), ("hash", "S16"), ("pad", "V16"),
+    ("stored_length", "<u4"), ("stored_offset", "<u8"), ("hash", "V16"), ("pad", "V16"),
 ])
 assert INDEX_DTYPE.itemsize == INDEX_ENTRY_SIZE
 
@@ -140,7 +141,7 @@ class ImageReader:
     def chunk(self, number: int) -> Chunk:
         e = self.index[number]
         return Chunk(number, int(e["partition"]), int(e["disk_offset"]), int(e["length"]),
-                     int(e["stored_offset"]), int(e["stored_length"]), bytes(e["hash"]))
+                     int(e["stored_offset"]), int(e["stored_length"]), e["hash"].tobytes())
 
     def chunks(self, partition: int | None = None):
         for number in range(len(self.index)):

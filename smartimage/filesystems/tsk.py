@@ -68,6 +68,8 @@ def tsk_type(read: Reader, size: int) -> str | None:
 
 
 _READ_PIECE = 1 << 20
+_NTFS_FIRST_USER_RECORD = 27
+_EXFAT_SYSTEM_NAMES = frozenset({"$ALLOC_BITMAP", "$UPCASE_TABLE"})
 
 
 def read_file(fs, *, inode: int | None = None, path: str | None = None, limit: int) -> bytearray | None:
@@ -151,3 +153,67 @@ def file_block_runs(entry):
                 continue
             if run.len:
                 yield int(run.addr), int(run.len)
+
+
+def kind_of(meta) -> str:
+    """file, dir, link or other, from a TSK meta record."""
+    if meta is None:
+        return "other"
+    kind = meta.type
+    if kind == pytsk3.TSK_FS_META_TYPE_DIR:
+        return "dir"
+    if kind == pytsk3.TSK_FS_META_TYPE_REG:
+        return "file"
+    if kind == pytsk3.TSK_FS_META_TYPE_LNK:
+        return "link"
+    return "other"
+
+
+def walk(fs, path: str, recursive: bool, limit: int):
+    """(path, tsk file) of the allocated entries under ``path``, sorted by name; TSK's own
+    metadata files ($MFT, $Bitmap, ...) and virtual folders are left out."""
+    stack = [path.rstrip("/") or ""]
+    seen = 0
+    while stack:
+        folder = stack.pop()
+        try:
+            directory = fs.open_dir(path=folder or "/")
+        except (IOError, OSError, RuntimeError):
+            continue
+        entries = []
+        for entry in directory:
+            name = entry.info.name.name.decode("utf-8", errors="replace")
+            if name in (".", "..") or entry.info.meta is None or "/" in name:
+                continue
+            if not int(entry.info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_ALLOC):
+                continue
+            if entry.info.meta.type in (pytsk3.TSK_FS_META_TYPE_VIRT, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
+                continue  # TSK's own $FAT1, $OrphanFiles, $ALLOC_BITMAP ...
+            if name.endswith(" (Volume Label Entry)"):
+                continue  # how TSK shows a FAT/exFAT volume label
+            if folder == "" and name in _EXFAT_SYSTEM_NAMES and fs.info.ftype == pytsk3.TSK_FS_TYPE_EXFAT:
+                continue  # exFAT's bitmap and up-case table, which TSK shows as root files
+            if folder == "" and name.startswith("$") and int(entry.info.meta.addr) < _NTFS_FIRST_USER_RECORD:
+                continue  # NTFS system files: $MFT, $Bitmap, $Extend ...
+            entries.append((folder + "/" + name, entry))
+        entries.sort(key=lambda item: item[0])
+        subdirs = []
+        for entry_path, entry in entries:
+            seen += 1
+            if seen > limit:
+                return
+            yield entry_path, entry
+            if recursive and entry.info.meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
+                subdirs.append(entry_path)
+        stack.extend(reversed(subdirs))
+
+
+def read_content(handle, size: int, piece: int = 1 << 20):
+    """The file's default data, a piece at a time."""
+    offset = 0
+    while offset < size:
+        data = handle.read_random(offset, min(piece, size - offset))
+        if not data:
+            raise IOError(f"short read at byte {offset}")
+        yield data
+        offset += len(data)
