@@ -185,7 +185,7 @@ def _copy_file(fs, part: ImagePartition, entry: Entry, out: str, force: bool) ->
             for piece in tsk.read_content(handle, entry.size):
                 f.write(piece)
         os.replace(tmp, out)
-    except (IOError, OSError) as exc:
+    except (IOError, OSError, RuntimeError) as exc:  # pytsk3 wraps our reader's errors in its own
         if part.damage:
             raise ImageDamagedError(f"cannot extract {entry.path}: {part.damage}") from None
         raise SmartImageError(f"cannot extract {entry.path}: {exc}") from None

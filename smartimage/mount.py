@@ -67,7 +67,7 @@ class ImageFS(mfusepy.Operations):
             return b""
         try:
             return handle.read_random(offset, min(size, length - offset))
-        except (IOError, OSError):
+        except (IOError, OSError, RuntimeError):
             raise mfusepy.FuseOSError(errno.EIO) from None  # a damaged chunk: this file fails, others read
 
     def release(self, path, fh):

@@ -36,7 +36,14 @@ def _on_sigterm(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 refused/failed, 2 usage, 3 image damaged)."""
-    args = build_parser().parse_args(argv)  # exits 2 with a usage line on bad arguments
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)  # exits 2 with a usage line on bad arguments
+    late = getattr(args, "late_positional", None)  # (name, default) of an optional positional
+    # argparse fills an optional positional before it sees later words: `ls IMAGE -p 3 PATH`
+    if late and len(extra) == 1 and not extra[0].startswith("-") and getattr(args, late[0]) == late[1]:
+        setattr(args, late[0], extra.pop())
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return args.run(args) or 0

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     ls.add_argument("--recursive", "-r", action="store_true", help="walk the whole tree below PATH")
     ls.add_argument("--long", "-l", action="store_true", help="show type, size and modification time")
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(run=run_ls)
+    ls.set_defaults(run=run_ls, late_positional=("path", "/"))
     ex = sub.add_parser("extract", help="copy a file or folder out of an image",
                         description="Copy a file or a folder tree out of a partition of an image, keeping "
                                     "modification times. An existing DEST folder receives it; nothing is "
