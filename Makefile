@@ -14,7 +14,7 @@ APT_PACKAGES := build-essential pkg-config libparted-dev python3-dev python3-ven
 	util-linux fdisk gdisk e2fsprogs ntfs-3g dosfstools mtools exfatprogs exfat-fuse fuse3 \
 	sleuthkit partclone fatresize zstd kmod xfsprogs time
 
-.PHONY: all deps apt venv demo test clean distclean fixtures
+.PHONY: all deps apt venv demo test fuzz bench clean distclean fixtures
 
 all: test
 
@@ -47,6 +47,16 @@ demo: deps
 
 test: deps
 	$(PY) -m pytest -q
+
+# long fuzz run: >= 100,000 mutated inputs per parser (the suite runs a short one)
+fuzz: deps
+	$(PY) benchmarks/fuzz.py --inputs 100000
+
+# speed goals, side by side with partclone|zstd (needs a few GiB in /var/tmp and ~20 minutes)
+bench: deps
+	$(PY) benchmarks/allocation_maps.py
+	$(PY) benchmarks/backup_speed.py --keep
+	$(PY) benchmarks/restore_speed.py
 
 clean:
 	rm -rf demo .pytest_cache .hypothesis
