@@ -39,8 +39,7 @@ class Source:
         mode = os.fstat(self._fd).st_mode
         self.is_block_device = stat.S_ISBLK(mode)
         if self.is_block_device:
-            self.size = _ioctl_u64(self._fd, _BLKGETSIZE64)
-            self.sector_size = _ioctl_u32(self._fd, _BLKSSZGET)
+            self.size, self.sector_size = block_device_geometry(self._fd)
         elif stat.S_ISREG(mode):
             self.size = os.fstat(self._fd).st_size
             self.sector_size = None
@@ -90,14 +89,7 @@ class Source:
 
     def same_file(self, path: str) -> bool:
         """True when ``path`` names this very source (so writing it would destroy the source)."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        mine = os.fstat(self._fd)
-        if self.is_block_device:
-            return stat.S_ISBLK(st.st_mode) and st.st_rdev == mine.st_rdev
-        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+        return same_file(self._fd, path)
 
     def fileno(self) -> int:
         return self._fd
@@ -112,6 +104,23 @@ class Source:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def same_file(fd: int, path: str) -> bool:
+    """True when ``path`` names the device or file open as ``fd``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    mine = os.fstat(fd)
+    if stat.S_ISBLK(mine.st_mode):
+        return stat.S_ISBLK(st.st_mode) and st.st_rdev == mine.st_rdev
+    return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+
+
+def block_device_geometry(fd: int) -> tuple[int, int]:
+    """(size in bytes, logical sector size) of an open block device."""
+    return _ioctl_u64(fd, _BLKGETSIZE64), _ioctl_u32(fd, _BLKSSZGET)
 
 
 def _ioctl_u64(fd: int, request: int) -> int:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from .backup import default_threads
 from .capture import DISK_AREAS
-from .errors import RefusedError, SmartImageError, SourceError
+from .device import block_device_geometry, same_file
+from .errors import RefusedError, SmartImageError
 from .extent import ExtentMap
 from .filesystems import detect_filesystem
 from .plan import GROWABLE, RestorePlan, SourceLayout, SourcePartition
@@ -30,8 +31,6 @@ from .volumes import read_disk
 from .volumes.model import TableArea
 from .volumes.writer import build_gpt, build_mbr
 
-_BLKGETSIZE64 = 0x80081272
-_BLKSSZGET = 0x1268
 _ZERO_PIECE = 4 << 20
 
 
@@ -90,11 +89,8 @@ class Target:
             hint = "is it mounted or in use?" if exc.errno == 16 else None
             raise RefusedError(f"{path}: cannot open for {'writing' if writable else 'reading'}: {exc.strerror}",
                                hint) from None
-        import fcntl
-        import struct
         if self.is_block_device:
-            self.size = struct.unpack("Q", fcntl.ioctl(self.fd, _BLKGETSIZE64, b"\0" * 8))[0]
-            self.sector_size = struct.unpack("I", fcntl.ioctl(self.fd, _BLKSSZGET, b"\0" * 4))[0]
+            self.size, self.sector_size = block_device_geometry(self.fd)
         else:
             self.size = os.fstat(self.fd).st_size
             self.sector_size = None
@@ -123,14 +119,7 @@ class Target:
             self.fd = -1
 
     def same_file(self, path: str) -> bool:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        mine = os.fstat(self.fd)
-        if self.is_block_device:
-            return stat.S_ISBLK(st.st_mode) and st.st_rdev == mine.st_rdev
-        return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)
+        return same_file(self.fd, path)
 
 
 def describe_contents(target: Target) -> str | None:
