@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from .backup import default_threads
 from .capture import DISK_AREAS
 from .device import block_device_geometry, same_file
-from .errors import RefusedError, SmartImageError
+from .errors import ImageDamagedError, RefusedError, SmartImageError
 from .extent import ExtentMap
 from .filesystems import detect_filesystem
 from .plan import GROWABLE, RestorePlan, SourceLayout, SourcePartition
@@ -193,9 +193,12 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
                     chunk = pending.popleft().result()
                     result.written_bytes += chunk.length
                     progress.advance(chunk.length, f"partition {chunk.partition}" if chunk.partition else "boot area")
-            except BaseException:
+            except BaseException as exc:
                 for future in pending:
                     future.cancel()
+                if isinstance(exc, ImageDamagedError):
+                    raise ImageDamagedError(f"{exc.message}; {target.path} is incomplete",
+                                            "restore again from an intact image (smartimage verify checks one)") from None
                 raise
     finally:
         progress.finish()

@@ -54,6 +54,9 @@ def run(args) -> int:
         raise UsageError(f"--level {args.level} is out of range ({lo}-{hi})")
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads {args.threads} is out of range (1-256)")
+    folder = os.path.dirname(os.path.abspath(args.image))
+    if not os.path.isdir(folder):
+        raise RefusedError(f"the folder {folder} does not exist", "create it, or check the destination drive is mounted")
     with Source(args.source) as source:
         if source.same_file(args.image):
             raise RefusedError(f"{args.image} is the source itself", "write the image to another drive")
