@@ -306,7 +306,9 @@ def _grow_filesystems(meta: dict, target: Target, plan: RestorePlan, only, warni
         else:
             _grow_ntfs(target, pl.new_start, pl.new_size)
             _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
-        grown.append(f"partition {pl.number}: {pl.fs_type} grown to {pl.new_size} bytes")
+        grown.append(f"partition {pl.number}: {pl.fs_type} grown to {pl.new_size} bytes"
+                     + ("; ntfsresize marked it for a check: Windows runs chkdsk on it at first boot"
+                        if pl.fs_type == "ntfs" else ""))
     return grown
 
 
