@@ -32,6 +32,7 @@ from .volumes.model import TableArea
 from .volumes.writer import build_gpt, build_mbr
 
 _ZERO_PIECE = 4 << 20
+_BLKRRPART = 0x125F
 
 
 class RestoreError(SmartImageError):
@@ -112,6 +113,17 @@ class Target:
 
     def sync(self) -> None:
         os.fsync(self.fd)
+
+    def reread_partitions(self) -> bool:
+        """Ask the kernel to read the new partition table (BLKRRPART); False if it would not.
+        Loop devices without partition scanning always say no, which is harmless."""
+        import fcntl
+
+        try:
+            fcntl.ioctl(self.fd, _BLKRRPART)
+        except OSError:
+            return os.path.basename(self.path).startswith("loop")
+        return True
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -211,6 +223,9 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
     target.sync()
     result.grown = _grow_filesystems(meta, target, plan, only, result.warnings)
     target.sync()
+    if target.is_block_device and not only and not target.reread_partitions():
+        result.warnings.append(f"the kernel did not re-read {target.path}'s new partition table: "
+                               "run `partprobe` or re-plug the disk before using its partitions")
     result.seconds = time.monotonic() - started
     return result
 
