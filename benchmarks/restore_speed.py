@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from backup_speed import MiB, extract_used, run_pipeline  # noqa: E402
+from backup_speed import extract_used, run_pipeline  # noqa: E402
 
 
 def timed(commands, output: Path, target: Path, runs: int, prepare) -> dict:

@@ -5,7 +5,6 @@ captured), opened with The Sleuth Kit to list and extract files."""
 from __future__ import annotations
 
 import os
-import stat as stat_mod
 from collections import OrderedDict
 from dataclasses import dataclass
 

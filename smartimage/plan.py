@@ -144,7 +144,6 @@ def plan_restore(layout: SourceLayout, target_size: int, target_sector_size: int
         return _plan_whole_disk(layout, target_size, policy, parts)
 
     end = usable_end(layout, target_size)
-    source_end = usable_end(layout, layout.disk_size)
     if policy == "keep" or target_size == layout.disk_size:  # same size: the same table, byte for byte
         _check_fits(layout, plans.values(), end, target_size)
         return RestorePlan(layout.table, layout.sector_size, target_size, policy,

@@ -13,7 +13,6 @@ import base64
 import os
 import stat
 import subprocess
-import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor

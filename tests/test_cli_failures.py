@@ -4,7 +4,6 @@ code (1 refused/failed, 2 usage, 3 image damaged) and never a traceback."""
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
