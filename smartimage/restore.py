@@ -221,6 +221,7 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
         _wipe_stale_gpt(target, plan, written)
     target.sync()
     result.grown = _grow_filesystems(meta, target, plan, only, result.warnings)
+    _fix_moved_boot_sectors(meta, target, plan, only)
     target.sync()
     if target.is_block_device and not only and not target.reread_partitions():
         result.warnings.append(f"the kernel did not re-read {target.path}'s new partition table: "
@@ -312,18 +313,39 @@ def _grow_filesystems(meta: dict, target: Target, plan: RestorePlan, only, warni
             continue
         fs_size = (src["filesystem"] or {}).get("size") or pl.old_size
         if pl.new_size <= fs_size + (1 << 20):
-            if pl.moves and pl.fs_type == "ntfs":
-                _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
             continue
         if pl.fs_type.startswith("ext"):
             _grow_ext(target, pl.new_start, pl.new_size)
         else:
             _grow_ntfs(target, pl.new_start, pl.new_size)
-            _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
         grown.append(f"partition {pl.number}: {pl.fs_type} grown to {pl.new_size} bytes"
                      + ("; ntfsresize marked it for a check: Windows runs chkdsk on it at first boot"
                         if pl.fs_type == "ntfs" else ""))
     return grown
+
+
+def _fix_moved_boot_sectors(meta: dict, target: Target, plan: RestorePlan, only) -> None:
+    """Windows' boot code finds its partition through the boot sector's hidden-sectors field
+    (0x1C): for every NTFS and FAT partition that moved, set it (and its backup) to the new start."""
+    for pl in plan.partitions:
+        if (only and pl.number not in only) or not pl.moves or pl.kind == "extended":
+            continue
+        if pl.fs_type == "ntfs":
+            _set_ntfs_hidden_sectors(target, pl.new_start, plan.sector_size)
+        elif pl.fs_type in ("fat12", "fat16", "fat32"):
+            _set_fat_hidden_sectors(target, pl.new_start, plan.sector_size)
+
+
+def _set_fat_hidden_sectors(target: Target, start: int, sector_size: int) -> None:
+    from .filesystems.fat import geometry
+
+    geo = geometry(target.read(start, 512))
+    if geo is None:
+        return
+    hidden = (start // sector_size).to_bytes(4, "little")
+    target.write(start + 0x1C, hidden)
+    if geo.fs_type == "fat32" and 0 < geo.boot.backup_boot_sector < geo.boot.reserved_sectors:
+        target.write(start + geo.boot.backup_boot_sector * geo.sector_size + 0x1C, hidden)
 
 
 def _run_tool(cmd: list[str], what: str, ok_codes=(0,), stdin: str | None = None) -> str:

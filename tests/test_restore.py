@@ -143,6 +143,11 @@ def test_mbr_disk_with_logicals_onto_bigger_disk(images, tmp_path, policy):
         assert part.size - bsize < blocks * bsize <= part.size
     assert new.partition(1).start == 63 * 512 and new.partition(1).bootable
     assert new.disk_signature == old.disk_signature
+    with open(target, "rb") as f:  # moved FAT/NTFS partitions point their boot sector at the new start
+        for number in (1, 8):
+            part = new.partition(number)
+            f.seek(part.start + 0x1C)
+            assert int.from_bytes(f.read(4), "little") == part.start // 512, f"partition {number} hidden sectors"
     check_files(target, "mbr-logical", tmp_path)
 
 
