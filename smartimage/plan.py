@@ -72,10 +72,16 @@ class PartitionPlan:
         return self.new_start != self.old_start
 
     @property
+    def shrinks(self) -> bool:
+        return self.kind != "extended" and self.new_size < self.old_size
+
+    @property
     def action(self) -> str:
         if self.kind == "extended":
             return "container (rebuilt)" if self.grows or self.moves or self.new_size < self.old_size else "container"
         verb = "copy" if not self.moves else "move and copy"
+        if self.shrinks:
+            return f"shrink {self.fs_type}, then {verb}"
         if self.grows and self.fs_type in GROWABLE:
             return f"{verb}, grow {self.fs_type}"
         if self.grows:
@@ -150,16 +156,18 @@ def plan_restore(layout: SourceLayout, target_size: int, target_sector_size: int
                            tuple(plans[p.number] for p in parts), tuple(warnings))
 
     data = [p for p in parts if p.kind not in ("extended",)]
-    laid = _lay_out(layout, parts, {p.number: p.size for p in data})
-    last_end = max(pl.new_start + pl.new_size for pl in laid.values())
-    extra = _align_down(end - last_end)
-    if extra < 0 or end < last_end:
-        need = last_end - end
-        raise PlanRefused(
-            f"the target is {target_size} bytes; keeping every partition's size needs {target_size + need} "
-            f"({need} more)", "shrinking filesystems to fit a smaller disk is not supported yet")
-    growable = [p for p in data if not plans[p.number].fixed]
     sizes = {p.number: p.size for p in data}
+    laid = _lay_out(layout, parts, sizes, end)
+    last_end = max(pl.new_start + pl.new_size for pl in laid.values())
+    if end < last_end:
+        _shrink_to_fit(layout, parts, data, plans, sizes, end, target_size)
+        laid = _lay_out(layout, parts, sizes, end)
+        result = tuple(replace(plans[p.number], new_start=laid[p.number].new_start,
+                               new_size=laid[p.number].new_size) for p in parts)
+        _check_fits(layout, result, end, target_size)
+        return RestorePlan(layout.table, layout.sector_size, target_size, policy, result, tuple(warnings))
+    extra = _align_down(end - last_end)
+    growable = [p for p in data if not plans[p.number].fixed]
     if not growable:
         if extra:
             warnings.append(f"no partition holds a filesystem that can grow: {extra} bytes left unallocated")
@@ -174,7 +182,7 @@ def plan_restore(layout: SourceLayout, target_size: int, target_sector_size: int
     else:
         chosen = growable[-1] if policy == "grow-last" else max(growable, key=lambda p: (p.size, -p.start))
         sizes[chosen.number] += extra
-    laid = _lay_out(layout, parts, sizes)
+    laid = _lay_out(layout, parts, sizes, end)
     last_end = max(pl.new_start + pl.new_size for pl in laid.values())
     if last_end > end:  # alignment of moved partitions ate into the extra space: give it back
         over = _align_up(last_end - end)
@@ -183,14 +191,53 @@ def plan_restore(layout: SourceLayout, target_size: int, target_sector_size: int
         if biggest is None:
             raise PlanRefused(f"the partitions do not fit the target ({last_end - end} bytes short)")
         sizes[biggest] -= over
-        laid = _lay_out(layout, parts, sizes)
+        laid = _lay_out(layout, parts, sizes, end)
     result = tuple(replace(plans[p.number], new_start=laid[p.number].new_start, new_size=laid[p.number].new_size)
                    for p in parts)
     _check_fits(layout, result, end, target_size)
     return RestorePlan(layout.table, layout.sector_size, target_size, policy, result, tuple(warnings))
 
 
-def _lay_out(layout: SourceLayout, parts: list[SourcePartition], sizes: dict[int, int]) -> dict[int, PartitionPlan]:
+SHRINK_MARGIN = 0.2  # a shrunk filesystem keeps 20 % above its used bytes, plus 8 MiB
+SHRINK_SLACK = 8 * MiB
+
+
+def shrink_floor(p: SourcePartition) -> int | None:
+    """The smallest size the planner will shrink a partition to (used data + margin), or None."""
+    if p.used_bytes is None:
+        return None
+    return _align_up(int(p.used_bytes * (1 + SHRINK_MARGIN)) + SHRINK_SLACK)
+
+
+def _shrink_to_fit(layout, parts, data, plans, sizes, end: int, target_size: int) -> None:
+    """Take the shortfall from the largest shrinkable partitions (NTFS, ext), never below their
+    used data plus a margin; refuses, saying by how much, when that is not enough."""
+    def shortfall() -> int:
+        laid = _lay_out(layout, parts, sizes, end)
+        return max(pl.new_start + pl.new_size for pl in laid.values()) - end
+
+    candidates = sorted((p for p in data if not plans[p.number].fixed and shrink_floor(p) is not None),
+                        key=lambda p: -p.size)
+    for _ in range(4 * len(candidates)):  # alignment can leave a MiB over: go round again
+        short = shortfall()
+        if short <= 0:
+            return
+        rooms = [(p, _align_down(sizes[p.number] - shrink_floor(p))) for p in candidates]
+        rooms = [(p, room) for p, room in rooms if room > 0]
+        if not rooms:
+            break
+        p, room = rooms[0]
+        sizes[p.number] -= min(room, _align_up(short))
+    short = shortfall()
+    if short > 0:
+        floors = ", ".join(f"partition {p.number} to {shrink_floor(p)} bytes" for p in candidates) or \
+            "no partition holds a filesystem that can shrink"
+        raise PlanRefused(f"the target is {target_size} bytes, {short} too small even with the data partitions "
+                          f"shrunk as far as is safe ({floors})", "use a bigger target")
+
+
+def _lay_out(layout: SourceLayout, parts: list[SourcePartition], sizes: dict[int, int],
+            end: int | None = None) -> dict[int, PartitionPlan]:
     """Place partitions in source order with their new sizes: the first keeps its start; each
     later one starts at the next 1 MiB boundary after the one before, keeping any larger
     source gap; logical partitions keep room for their EBR; the extended partition wraps them."""
@@ -215,7 +262,10 @@ def _lay_out(layout: SourceLayout, parts: list[SourcePartition], sizes: dict[int
         new_start = out[first.number].new_start - lead
         last = logicals[-1]
         tail = ext.start + ext.size - (last.start + last.size)
-        new_end = out[last.number].new_start + out[last.number].new_size + max(tail, 0)
+        last_end = out[last.number].new_start + out[last.number].new_size
+        new_end = last_end + max(tail, 0)  # free space the extended partition kept after its last logical
+        if end is not None:
+            new_end = max(last_end, min(new_end, end))
         out[ext.number] = PartitionPlan(ext.number, "extended", None, ext.start, ext.size, new_start,
                                         new_end - new_start, True)
     return out

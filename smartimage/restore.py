@@ -13,6 +13,7 @@ import base64
 import os
 import stat
 import subprocess
+import tempfile
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -161,11 +162,22 @@ class RestoreResult:
 
 
 def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None = None,
-                threads: int | None = None, progress: Progress = SILENT) -> RestoreResult:
+                threads: int | None = None, progress: Progress = SILENT, work_dir: str | None = None) -> RestoreResult:
     """Write ``reader``'s chunks (an ImageReader or a live clone source) onto ``target`` per ``plan``.
-    ``only``: restore just these partitions into the target's existing table (nothing else written)."""
+    ``only``: restore just these partitions into the target's existing table (nothing else written).
+    Partitions the plan shrinks are first restored into sparse files in ``work_dir`` and shrunk
+    there with their own tool, before anything is written to the target."""
     meta = reader.metadata
     started = time.monotonic()
+    shrunk = _shrink_partitions(reader, plan, only, work_dir or tempfile.gettempdir())
+    try:
+        return _restore(reader, meta, target, plan, only, threads, progress, shrunk, started)
+    finally:
+        for path, _ in shrunk.values():
+            os.unlink(path)
+
+
+def _restore(reader, meta, target, plan, only, threads, progress, shrunk, started) -> RestoreResult:
     threads = threads or default_threads()
     moves = {p.number: (p.old_start, p.new_start, p.new_size) for p in plan.partitions}
     layout_same_disk = plan.unchanged and plan.target_size == meta["disk"]["size"]
@@ -178,7 +190,7 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
             if layout_same_disk or chunk.disk_offset + chunk.length <= first_new_start:
                 return chunk.disk_offset  # boot code and boot-loader gap; tables are rewritten below
             return None
-        if only is not None and chunk.partition not in only:
+        if (only is not None and chunk.partition not in only) or chunk.partition in shrunk:
             return None
         old_start, new_start, _ = moves[chunk.partition]
         return chunk.disk_offset - old_start + new_start
@@ -213,6 +225,9 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
                 raise
     finally:
         progress.finish()
+    for number, (path, alloc) in shrunk.items():
+        result.written_bytes += _copy_used(path, alloc, target, plan.partition(number).new_start)
+        result.grown.append(f"partition {number}: {alloc.fs_type} shrunk to {plan.partition(number).new_size} bytes")
     _zero_raw_gaps(meta, target, plan, only)
     if not only:
         written = ExtentMap.of((d, c.length) for c, d in work)
@@ -220,7 +235,7 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
         _write_table(meta, target, plan, layout_same_disk)
         _wipe_stale_gpt(target, plan, written)
     target.sync()
-    result.grown = _grow_filesystems(meta, target, plan, only, result.warnings)
+    result.grown += _grow_filesystems(meta, target, plan, only, result.warnings)
     _fix_moved_boot_sectors(meta, target, plan, only)
     target.sync()
     if target.is_block_device and not only and not target.reread_partitions():
@@ -228,6 +243,58 @@ def run_restore(reader, target: Target, plan: RestorePlan, only: set[int] | None
                                "run `partprobe` or re-plug the disk before using its partitions")
     result.seconds = time.monotonic() - started
     return result
+
+
+def _shrink_partitions(reader, plan: RestorePlan, only, work_dir: str) -> dict[int, tuple[str, object]]:
+    """Restore each partition the plan shrinks into a sparse file of its old size, shrink it with
+    its filesystem's tool, and map its used blocks: {number: (file, allocation map)}.
+    Raises RestoreError (nothing written to the target yet) when a tool refuses."""
+    from .device import Source
+    from .filesystems import allocation_map, detect_filesystem
+
+    done: dict[int, tuple[str, object]] = {}
+    try:
+        for pl in plan.partitions:
+            if not pl.shrinks or (only and pl.number not in only):
+                continue
+            if pl.fs_type not in GROWABLE:
+                raise RestoreError(f"partition {pl.number}: {pl.fs_type} cannot be shrunk")
+            fd, path = tempfile.mkstemp(prefix=f"smartimage-shrink-p{pl.number}-", suffix=".img", dir=work_dir)
+            done[pl.number] = (path, None)
+            with os.fdopen(fd, "r+b") as f:
+                f.truncate(pl.old_size)
+                for chunk in reader.chunks():
+                    if chunk.partition == pl.number:
+                        f.seek(chunk.disk_offset - pl.old_start)
+                        f.write(reader.read_chunk(chunk))
+            what = f"shrinking partition {pl.number} ({pl.fs_type}) to {pl.new_size} bytes"
+            if pl.fs_type.startswith("ext"):
+                _run_tool(["e2fsck", "-fy", path], what, ok_codes=(0, 1))
+                _run_tool(["resize2fs", path, f"{pl.new_size // 1024}K"], what)
+            else:
+                _run_tool(["ntfsresize", "-f", "-s", str(pl.new_size), path], what, stdin="y\n")
+            with Source(path) as src:
+                size = min(src.size, pl.new_size)
+                alloc = allocation_map(src.read, size, detect_filesystem(src.read, size))
+            done[pl.number] = (path, alloc)
+    except BaseException:
+        for path, _ in done.values():
+            os.unlink(path)
+        raise
+    return done
+
+
+def _copy_used(path: str, alloc, target: Target, start: int) -> int:
+    """Copy a shrunk volume's used bytes onto the target at ``start``; returns the bytes copied."""
+    copied = 0
+    with open(path, "rb") as f:
+        for ext in alloc.used:
+            for pos in range(ext.start, ext.end, _ZERO_PIECE):
+                f.seek(pos)
+                data = f.read(min(_ZERO_PIECE, ext.end - pos))
+                target.write(start + pos, data)
+                copied += len(data)
+    return copied
 
 
 def _zero_raw_gaps(meta: dict, target: Target, plan: RestorePlan, only: set[int] | None) -> None:

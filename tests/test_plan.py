@@ -96,11 +96,42 @@ def test_keep_on_bigger_target_changes_nothing():
 
 
 def test_smaller_target_is_refused_with_figures():
-    layout = windows()
-    with pytest.raises(PlanRefused, match="more\\)"):
+    layout = windows()  # used bytes unknown: nothing can be shrunk safely
+    with pytest.raises(PlanRefused, match="too small"):
         plan_restore(layout, layout.disk_size // 2, 512)
     with pytest.raises(PlanRefused, match="short"):
         plan_restore(layout, layout.disk_size - 10 * MiB, 512, "keep")
+
+
+def with_used(layout, used):
+    from dataclasses import replace
+
+    return replace(layout, partitions=tuple(replace(p, used_bytes=used.get(p.number, p.size))
+                                            for p in layout.partitions))
+
+
+def test_smaller_target_shrinks_the_data_partition_when_the_data_fits():
+    layout = with_used(windows(), {3: 20 * GiB})
+    plan = plan_restore(layout, 40 * GiB, 512)
+    check_invariants(plan, layout)
+    c = plan.partition(3)
+    assert c.shrinks and "shrink ntfs" in c.action
+    assert c.new_size >= 20 * GiB * 1.2, "never below the used data plus its margin"
+    assert [plan.partition(n).new_size for n in (1, 2, 4)] == [plan.partition(n).old_size for n in (1, 2, 4)]
+    assert plan.partition(4).new_start + plan.partition(4).new_size > 40 * GiB - 2 * MiB
+
+
+def test_smaller_target_that_the_data_does_not_fit_is_refused():
+    layout = with_used(windows(), {3: 50 * GiB})
+    with pytest.raises(PlanRefused, match="too small even with the data partitions shrunk"):
+        plan_restore(layout, 40 * GiB, 512)
+
+
+def test_mbr_shrinks_the_largest_first():
+    layout = with_used(linux_mbr(), {2: 100 * MiB, 5: 200 * MiB, 7: 100 * MiB})
+    plan = plan_restore(layout, 6 * GiB, 512)
+    check_invariants(plan, layout)
+    assert plan.partition(5).shrinks and not plan.partition(7).shrinks
 
 
 def test_mbr_beyond_2tib_is_refused():

@@ -199,11 +199,43 @@ def test_smaller_target_that_fits_works_and_one_that_does_not_is_refused(images,
     assert result.returncode == 0, result.stderr
     assert "No problems found" in subprocess.run(["sgdisk", "-v", str(fits)], capture_output=True, text=True).stdout
     check_files(fits, "windows-gpt", tmp_path)
-    small = blank(tmp_path / "small.img", 150 * MiB)
+    small = blank(tmp_path / "small.img", 70 * MiB)  # EFI + MSR + recovery alone take 76 MiB
     before = sha256(small)
     result = run_cli("restore", images["windows-gpt"], small)
-    assert result.returncode == 1 and "more" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "too small" in result.stderr and "Traceback" not in result.stderr
     assert sha256(small) == before
+
+
+def test_windows_disk_onto_a_smaller_disk_shrinks_c(images, tmp_path):
+    """150 MiB target for a 180 MiB disk whose C: (100 MiB) holds 3 MiB: C: is restored into a
+    temporary file, shrunk with ntfsresize, and its used blocks copied."""
+    target = blank(tmp_path / "smaller.img", 150 * MiB)
+    result = run_cli("restore", images["windows-gpt"], target)
+    assert result.returncode == 0, result.stderr
+    assert "shrink ntfs" in result.stdout and "shrunk to" in result.stdout
+    assert "No problems found" in subprocess.run(["sgdisk", "-v", str(target)], capture_output=True, text=True).stdout
+    new, old = layout(target), layout(CACHE / "windows-gpt.img")
+    c = new.partition(3)
+    assert c.size < old.partition(3).size and [new.partition(n).size for n in (1, 2, 4)] == \
+        [old.partition(n).size for n in (1, 2, 4)]
+    assert ntfs_size(target, c) <= c.size
+    with open(target, "rb") as f:
+        f.seek(new.partition(4).start + 0x1C)
+        assert int.from_bytes(f.read(4), "little") == new.partition(4).start // 512
+    check_files(target, "windows-gpt", tmp_path)
+    assert not list(images["windows-gpt"].parent.glob("smartimage-shrink-*")), "temporary files removed"
+
+
+def test_mbr_disk_onto_a_smaller_disk_shrinks_ext(images, tmp_path):
+    target = blank(tmp_path / "smaller.img", 100 * MiB)  # the source is 128 MiB, its partitions end at 118
+    result = run_cli("restore", images["mbr-logical"], target)
+    assert result.returncode == 0, result.stderr
+    verify = subprocess.run(["sfdisk", "--verify", str(target)], capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    new, old = layout(target), layout(CACHE / "mbr-logical.img")
+    shrunk = [p.number for p in new.partitions if p.kind != "extended" and p.size < old.partition(p.number).size]
+    assert shrunk and all(old.partition(n).type_id == "0x83" for n in shrunk)
+    check_files(target, "mbr-logical", tmp_path)
 
 
 def test_dry_run_writes_nothing(images, tmp_path):

@@ -5,6 +5,9 @@ partition table or filesystem is not written without --yes."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from ..capture import plan_backup
 from ..clone import LiveSource
 from ..container.reader import ImageReader
@@ -52,7 +55,8 @@ def run_restore_command(args) -> int:
             if overlaps(span_of(target.path), span_holding(args.image)):
                 raise RefusedError(f"{target.path} holds the image being restored ({args.image}): writing it would "
                                    "destroy the image", "copy the image to another drive first")
-        return _restore(args, reader, args.image, guard=guard)
+        return _restore(args, reader, args.image, guard=guard,
+                        work_dir=os.path.dirname(os.path.abspath(args.image)))
 
 
 def run_clone_command(args) -> int:
@@ -77,7 +81,7 @@ def _refuse_same(target: Target, path: str, what: str) -> None:
         raise RefusedError(f"{target.path} is {what} itself", "write to another disk")
 
 
-def _restore(args, reader, origin: str, guard) -> int:
+def _restore(args, reader, origin: str, guard, work_dir: str | None = None) -> int:
     if args.threads is not None and not 1 <= args.threads <= 256:
         raise UsageError(f"--threads {args.threads} is out of range (1-256)")
     meta = reader.metadata
@@ -103,8 +107,11 @@ def _restore(args, reader, origin: str, guard) -> int:
         if holds and not args.yes:
             raise RefusedError(f"{args.target} holds {holds}; everything on it would be overwritten",
                                "check the target, then run again with --yes")
+        if any(p.shrinks for p in plan.partitions):
+            console.note(f"shrinking works on temporary files in {work_dir or tempfile.gettempdir()} "
+                         "(as much space as the shrunk partitions' data) before the target is written")
         result = run_restore(reader, target, plan, only=only, threads=args.threads,
-                             progress=console.progress_bar("Restoring"))
+                             progress=console.progress_bar("Restoring"), work_dir=work_dir)
     finally:
         target.close()
     console.render_restore_result(result)
