@@ -18,7 +18,8 @@ from .volumes.types import BIOS_BOOT, EFI_SYSTEM, MICROSOFT_RESERVED, WINDOWS_RE
 MiB = 1 << 20
 ALIGN = MiB
 POLICIES = ("auto", "keep", "proportional", "grow-last")
-GROWABLE = frozenset({"ntfs", "ext2", "ext3", "ext4"})
+GROWABLE = frozenset({"ntfs", "ext2", "ext3", "ext4", "fat16", "fat32"})  # FAT: fatresize, best effort
+SHRINKABLE = frozenset({"ntfs", "ext2", "ext3", "ext4"})
 FIXED_GPT_TYPES = frozenset({EFI_SYSTEM, MICROSOFT_RESERVED, WINDOWS_RECOVERY, BIOS_BOOT,
                              "0657fd6d-a4ab-43c4-84e5-0933c84b4f4f"})  # Linux swap
 FIXED_MBR_TYPES = frozenset({"0x27", "0x82", "0xef", "0x12"})  # WinRE, swap, EFI, diagnostics
@@ -216,7 +217,8 @@ def _shrink_to_fit(layout, parts, data, plans, sizes, end: int, target_size: int
         laid = _lay_out(layout, parts, sizes, end)
         return max(pl.new_start + pl.new_size for pl in laid.values()) - end
 
-    candidates = sorted((p for p in data if not plans[p.number].fixed and shrink_floor(p) is not None),
+    candidates = sorted((p for p in data if not plans[p.number].fixed and p.fs_type in SHRINKABLE
+                         and shrink_floor(p) is not None),
                         key=lambda p: -p.size)
     for _ in range(4 * len(candidates)):  # alignment can leave a MiB over: go round again
         short = shortfall()

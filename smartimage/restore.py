@@ -25,7 +25,7 @@ from .device import block_device_geometry, same_file
 from .errors import ImageDamagedError, RefusedError, SmartImageError
 from .extent import ExtentMap
 from .filesystems import detect_filesystem
-from .plan import GROWABLE, RestorePlan, SourceLayout, SourcePartition
+from .plan import GROWABLE, SHRINKABLE, RestorePlan, SourceLayout, SourcePartition
 from .progress import SILENT, Progress
 from .volumes import read_disk
 from .volumes.model import TableArea
@@ -257,7 +257,7 @@ def _shrink_partitions(reader, plan: RestorePlan, only, work_dir: str) -> dict[i
         for pl in plan.partitions:
             if not pl.shrinks or (only and pl.number not in only):
                 continue
-            if pl.fs_type not in GROWABLE:
+            if pl.fs_type not in SHRINKABLE:
                 raise RestoreError(f"partition {pl.number}: {pl.fs_type} cannot be shrunk")
             fd, path = tempfile.mkstemp(prefix=f"smartimage-shrink-p{pl.number}-", suffix=".img", dir=work_dir)
             done[pl.number] = (path, None)
@@ -381,7 +381,12 @@ def _grow_filesystems(meta: dict, target: Target, plan: RestorePlan, only, warni
         fs_size = (src["filesystem"] or {}).get("size") or pl.old_size
         if pl.new_size <= fs_size + (1 << 20):
             continue
-        if pl.fs_type.startswith("ext"):
+        if pl.fs_type.startswith("fat"):
+            problem = _grow_fat(target, pl.new_start, fs_size, pl.new_size, plan.sector_size, pl.fs_type)
+            if problem:
+                warnings.append(f"partition {pl.number}: {pl.fs_type} keeps its old size ({problem})")
+                continue
+        elif pl.fs_type.startswith("ext"):
             _grow_ext(target, pl.new_start, pl.new_size)
         else:
             _grow_ntfs(target, pl.new_start, pl.new_size)
@@ -448,6 +453,58 @@ def _grow_ntfs(target: Target, start: int, size: int) -> None:
         _run_tool(["ntfsresize", "-f", "-P", dev], "growing NTFS", stdin="y\n")
     finally:
         subprocess.run(["losetup", "-d", dev], capture_output=True)
+
+
+def _grow_fat(target: Target, start: int, old_size: int, new_size: int, sector_size: int, fs_type: str) -> str | None:
+    """Grow FAT16/32 with fatresize, best effort; returns why not, or None when it grew.
+
+    fatresize works only on a partition of a partitioned disk, still at its old size: the volume
+    is copied into a scratch disk beside the target's bytes, resized there, and its used blocks
+    (reserved area, both FATs, root directory, clusters) copied back."""
+    from .device import Source
+    from .filesystems import allocation_map, detect_filesystem
+
+    if sector_size != 512:
+        return "fatresize is only used on 512-byte-sector disks"
+    boot = target.read(start, 512)
+    label_at = 0x47 if fs_type == "fat32" else 0x2B
+    fd, scratch = tempfile.mkstemp(prefix="smartimage-fatresize-", suffix=".img")
+    os.close(fd)
+    try:
+        with open(scratch, "r+b") as f:
+            f.truncate(MiB_ + new_size)
+        script = f"label: dos\nstart={MiB_ // 512}, size={old_size // 512}, type={'c' if fs_type == 'fat32' else '6'}\n"
+        _run_tool(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", scratch], "preparing fatresize", stdin=script)
+        with open(scratch, "r+b") as f:
+            for pos in range(0, old_size, _ZERO_PIECE):
+                data = target.read(start + pos, min(_ZERO_PIECE, old_size - pos))
+                if data.count(0) != len(data):
+                    f.seek(MiB_ + pos)
+                    f.write(data)
+        proc = subprocess.run(["fatresize", "-f", "-n", "1", "-s", f"{new_size // MiB_}Mi", scratch],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+            return f"fatresize refused: {detail[-1] if detail else proc.returncode}"
+        with open(scratch, "r+b") as f:  # fatresize forgets the boot sector's label: put it back
+            f.seek(MiB_ + label_at)
+            f.write(boot[label_at : label_at + 11])
+        with Source(scratch) as src:
+            read = lambda off, n: src.read(MiB_ + off, min(n, max(0, new_size - off)))  # noqa: E731
+            fs = detect_filesystem(read, new_size)
+            if fs is None or not fs.fs_type.startswith("fat"):
+                return "fatresize left no FAT filesystem behind"
+            alloc = allocation_map(read, new_size, fs)
+            for ext in alloc.used:
+                for pos in range(ext.start, ext.end, _ZERO_PIECE):
+                    target.write(start + pos, read(pos, min(_ZERO_PIECE, ext.end - pos)))
+        _set_fat_hidden_sectors(target, start, sector_size)  # it says where the scratch partition was
+        return None
+    finally:
+        os.unlink(scratch)
+
+
+MiB_ = 1 << 20
 
 
 def _set_ntfs_hidden_sectors(target: Target, start: int, sector_size: int) -> None:

@@ -133,14 +133,20 @@ def test_mbr_disk_with_logicals_onto_bigger_disk(images, tmp_path, policy):
     assert [p["node"][-1] for p in table["partitiontable"]["partitions"]] == list("12356789")
     new, old = layout(target), layout(CACHE / "mbr-logical.img")
     grown = {p.number for p in new.partitions if p.kind != "extended" and p.size > old.partition(p.number).size}
-    assert grown == {"auto": {2}, "proportional": {2, 5, 9}, "grow-last": {9}, "keep": set()}[policy]
-    for number in grown:  # ext grown to fill the partition, per dumpe2fs
+    assert grown == {"auto": {2}, "proportional": {1, 2, 5, 9}, "grow-last": {9}, "keep": set()}[policy]
+    for number in grown - {1}:  # ext grown to fill the partition, per dumpe2fs
         part = new.partition(number)
         volume = extract(target, part, tmp_path / "grown.img")
         info = subprocess.run(["dumpe2fs", "-h", str(volume)], capture_output=True, text=True).stdout
         blocks = int(re.search(r"Block count:\s+(\d+)", info).group(1))
         bsize = int(re.search(r"Block size:\s+(\d+)", info).group(1))
         assert part.size - bsize < blocks * bsize <= part.size
+    if 1 in grown:  # FAT16 grown by fatresize: fsck.vfat counts the new clusters
+        volume = extract(target, new.partition(1), tmp_path / "fat.img")
+        out = subprocess.run(["fsck.vfat", "-n", str(volume)], capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout
+        clusters = int(out.stdout.rsplit(" clusters", 1)[0].split("/")[-1])
+        assert clusters * 1024 > 0.9 * new.partition(1).size
     assert new.partition(1).start == 63 * 512 and new.partition(1).bootable
     assert new.disk_signature == old.disk_signature
     with open(target, "rb") as f:  # moved FAT/NTFS partitions point their boot sector at the new start
