@@ -22,6 +22,7 @@ from .capture import DISK_AREAS, MAX_CHUNK, BackupPlan
 from .compression import DEFAULT_LEVEL, compress
 from .container.writer import ImageWriter
 from .device import Source
+from .disks import partition_of
 from .errors import ReadError
 from .extent import ExtentMap
 from .hashing import chunk_hash
@@ -120,6 +121,14 @@ def _rescue_read(source: Source, view: memoryview, offset: int, sector_size: int
     return bad
 
 
+def _partition_of(source: Source) -> dict | None:
+    """For a partition device as SOURCE (/dev/sda3): which disk and number it is."""
+    if not source.is_block_device:
+        return None
+    found = partition_of(os.fstat(source.fileno()).st_rdev)
+    return {"disk": f"/dev/{found[0]}", "number": found[1]} if found else None
+
+
 def image_metadata(plan: BackupPlan, source: Source, level: int, capture_mode: str) -> dict:
     """Everything a restore, an inspect or a browse needs besides the chunks (JSON-able)."""
     disk = plan.disk
@@ -149,7 +158,7 @@ def image_metadata(plan: BackupPlan, source: Source, level: int, capture_mode: s
         "tool": f"smartimage {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": {"path": plan.source_path, "kind": "block device" if plan.is_block_device else "image file",
-                   "size": source.size, "sector_size": disk.sector_size},
+                   "size": source.size, "sector_size": disk.sector_size, "partition_of": _partition_of(source)},
         "scope": plan.scope,
         "capture": {"mode": capture_mode, "compression": f"zstd level {level}", "hash": "xxh3-128"},
         "disk": {

@@ -214,3 +214,14 @@ def span_holding(path: str) -> tuple[str, int, int] | None:
 
 def overlaps(a: tuple[str, int, int] | None, b: tuple[str, int, int] | None) -> bool:
     return bool(a and b and a[0] == b[0] and a[1] < b[1] + b[2] and b[1] < a[1] + a[2])
+
+
+def partition_of(rdev: int) -> tuple[str, int] | None:
+    """(disk name, partition number) when a block device is a partition (e.g. sda3 → ('sda', 3))."""
+    sys_path = _sys_path(os.major(rdev), os.minor(rdev))
+    if sys_path is None:
+        return None
+    number = _read(os.path.join(sys_path, "partition"))
+    if number is None:
+        return None
+    return os.path.basename(os.path.dirname(sys_path)), int(number)

@@ -213,6 +213,8 @@ def render_image_report(report) -> None:
     src = meta["source"]
     stdout.print(f"[bold]{report.path}[/bold]: smartimage image, {human_bytes(report.image_bytes)} "
                  f"({report.image_bytes} bytes), written by {report.tool_version}", soft_wrap=True)
+    if src.get("partition_of"):
+        src = dict(src, kind=f"partition {src['partition_of']['number']} of {src['partition_of']['disk']}")
     stdout.print(f"  taken {meta['created']} from {src['path']} ({src['kind']}), "
                  f"{'whole disk' if meta['scope'] == 'disk' else 'selected partitions'}; "
                  f"hot/cold: {meta['capture']['mode']}; {meta['capture']['compression']}", soft_wrap=True)
