@@ -1,10 +1,13 @@
 """Restore an image (or clone a live source) onto a target disk or file.
 
 Order of work, so that a failure leaves a target that is at worst unbootable, never
-silently wrong: every chunk is written (hash checked as it is read) at its new offset;
+silently wrong: partitions the plan shrinks are restored into sparse temporary files and
+shrunk there first (a refusing tool stops the restore before the target is touched);
+every chunk is written (hash checked as it is read) at its new offset;
 partitions copied raw get their all-zero blocks zeroed; the partition table is written
 (the source's bytes verbatim when the layout is unchanged); filesystems are grown to
-their new partitions with their own tools; the target is synced.
+their new partitions with their own tools; moved NTFS/FAT boot sectors get their new
+hidden-sectors value; the target is synced and the kernel asked to re-read its table.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .volumes.writer import build_gpt, build_mbr
 
 _ZERO_PIECE = 4 << 20
 _BLKRRPART = 0x125F
+MiB_ = 1 << 20
 
 
 class RestoreError(SmartImageError):
@@ -502,9 +506,6 @@ def _grow_fat(target: Target, start: int, old_size: int, new_size: int, sector_s
         return None
     finally:
         os.unlink(scratch)
-
-
-MiB_ = 1 << 20
 
 
 def _set_ntfs_hidden_sectors(target: Target, start: int, sector_size: int) -> None:
