@@ -94,10 +94,14 @@ def image_sample() -> bytes:
     """A small real image (the superfloppy fixture), made once."""
     import subprocess
 
-    path = Path(tempfile.gettempdir()) / "smartimage-fuzz-sample.simg"
-    if not path.exists():
-        subprocess.run([sys.executable, "-m", "smartimage", "backup", str(CACHE / "superfloppy.img"), str(path),
-                        "--overwrite"], check=True, capture_output=True)
+    import atexit
+    import shutil
+
+    folder = tempfile.mkdtemp(prefix="smartimage-fuzz-")  # made by this code, never a stale one
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / "sample.simg"
+    subprocess.run([sys.executable, "-m", "smartimage", "backup", str(CACHE / "superfloppy.img"), str(path)],
+                   check=True, capture_output=True)
     return path.read_bytes()
 
 
