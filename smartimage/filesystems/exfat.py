@@ -7,7 +7,7 @@ from formats.exfat import ENTRY_SIZE, ENTRY_VOLUME_LABEL, FS_NAME, ExfatBootSect
 from ..errors import FilesystemError
 from ..extent import ExtentMap, runs_from_bitmap
 from . import tsk
-from .model import AllocationMap, FilesystemInfo, Reader
+from .model import AllocationMap, FilesystemInfo, Reader, check_fits
 
 _MAX_ROOT_SCAN = 64 * 1024
 
@@ -59,6 +59,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     sector = 1 << boot.bytes_per_sector_shift
     cluster = sector << boot.sectors_per_cluster_shift
     heap = boot.cluster_heap_offset * sector
+    check_fits("exfat", max(boot.volume_length * sector, heap + boot.cluster_count * cluster), size)
     fs = tsk.open_filesystem(read, size)
     if fs is None:
         raise FilesystemError("exFAT: The Sleuth Kit cannot open the volume to read its allocation bitmap")

@@ -12,7 +12,7 @@ from formats import ext4 as layout
 from ..checksum import crc32c_raw
 from ..errors import FilesystemError
 from ..extent import ExtentMap, runs_from_bitmap
-from .model import AllocationMap, FilesystemInfo, Reader, fixed_str
+from .model import AllocationMap, FilesystemInfo, Reader, check_fits, fixed_str
 
 # blkid's rule: a filesystem using only these features is ext2 (no journal) or ext3 (journal)
 _EXT2_RO_COMPAT = layout.RO_COMPAT_SPARSE_SUPER | layout.RO_COMPAT_LARGE_FILE | layout.RO_COMPAT_BTREE_DIR
@@ -82,7 +82,8 @@ _DESC64 = np.dtype(_DESC32.descr + [
 BG_BLOCK_UNINIT = 0x0002
 _INCOMPAT_CSUM_SEED = 0x2000
 _RO_COMPAT_BIGALLOC = 0x0200
-MAX_GROUPS = 1 << 24  # 2^24 groups of 32768 4 KiB blocks = 2 EiB: beyond that is damage
+MAX_GROUPS = 1 << 24
+MIN_BLOCKS_PER_GROUP = 256  # mke2fs's minimum  # 2^24 groups of 32768 4 KiB blocks = 2 EiB: beyond that is damage
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,9 @@ def ext_geometry(sb) -> ExtGeometry:
             raise FilesystemError(f"ext: group descriptor size {desc_size} is not a power of two in 32..1024")
     else:
         desc_size = 32
-    if sb.blocks_per_group == 0 or sb.blocks_per_group > block_size * 8:
-        raise FilesystemError(f"ext: {sb.blocks_per_group} blocks per group, at most {block_size * 8} possible")
+    if not MIN_BLOCKS_PER_GROUP <= sb.blocks_per_group <= block_size * 8 or sb.blocks_per_group % 8:
+        raise FilesystemError(f"ext: {sb.blocks_per_group} blocks per group, expected a multiple of 8 from "
+                              f"{MIN_BLOCKS_PER_GROUP} to {block_size * 8}")
     if blocks <= sb.first_data_block:
         raise FilesystemError(f"ext: block count {blocks} is not past the first data block")
     group_count = -(-(blocks - sb.first_data_block) // sb.blocks_per_group)
@@ -222,6 +224,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
         from .raw import raw_allocation
         return raw_allocation(read, size, flavour(sb), "ext4 bigalloc is not supported yet: raw copy")
     geo = ext_geometry(sb)
+    check_fits(flavour(sb), geo.blocks_count * geo.block_size, size)
     desc = read_descriptors(read, geo)
     csum_groups = sb.feature_ro_compat & (layout.RO_COMPAT_GDT_CSUM | layout.RO_COMPAT_METADATA_CSUM)
     uninit = (desc["flags"] & BG_BLOCK_UNINIT).astype(bool) if csum_groups else np.zeros(geo.group_count, bool)

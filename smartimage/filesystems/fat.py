@@ -10,7 +10,7 @@ from formats.fat import ATTR_LONG_NAME, ATTR_VOLUME_ID, DirectoryEntry, Fat16Boo
 
 from ..errors import FilesystemError
 from ..extent import ExtentMap, runs_from_bitmap
-from .model import AllocationMap, FilesystemInfo, Reader, fixed_str, is_power_of_two
+from .model import AllocationMap, FilesystemInfo, Reader, check_fits, fixed_str, is_power_of_two
 
 FAT12_MAX_CLUSTERS = 4084
 FAT16_MAX_CLUSTERS = 65524
@@ -141,6 +141,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     cluster whose entry in the first FAT is non-zero, plus the sectors past the last whole
     cluster.  Bad-cluster marks count as used."""
     geo = geometry(read(0, 512))
+    check_fits(geo.fs_type, geo.total_size, size)
     entry_count = geo.cluster_count + 2
     fat = read(geo.fat_offset, geo.fat_size)
     needed = {"fat12": (entry_count * 3 + 1) // 2, "fat16": entry_count * 2, "fat32": entry_count * 4}[geo.fs_type]

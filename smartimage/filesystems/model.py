@@ -56,3 +56,16 @@ class AllocationMap:
     @property
     def used_bytes(self) -> int:
         return self.used.total()
+
+
+FIT_SLACK = 1 << 20
+
+
+def check_fits(fs_type: str, claimed: int, size: int) -> None:
+    """A filesystem that claims more bytes than its partition holds is damaged or truncated: its
+    metadata cannot be trusted (and walking its claimed size could take minutes)."""
+    if claimed > size + FIT_SLACK:
+        from ..errors import FilesystemError
+
+        raise FilesystemError(f"{fs_type}: the filesystem claims {claimed} bytes but its partition holds {size} "
+                              "(damaged, or the partition was truncated)")

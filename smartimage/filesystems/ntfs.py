@@ -7,7 +7,7 @@ from formats.ntfs import OEM_ID, NtfsBootSector
 from ..errors import FilesystemError
 from ..extent import ExtentMap, runs_from_bitmap
 from . import tsk
-from .model import AllocationMap, FilesystemInfo, Reader, is_power_of_two
+from .model import AllocationMap, FilesystemInfo, Reader, check_fits, is_power_of_two
 
 
 def cluster_size(boot) -> int | None:
@@ -54,6 +54,7 @@ def allocation(read: Reader, size: int) -> AllocationMap:
     there and $Bitmap does not cover it).  Raises FilesystemError if $Bitmap cannot be read."""
     boot = NtfsBootSector.parse(read(0, 512))
     csize = cluster_size(boot)
+    check_fits("ntfs", boot.total_sectors * boot.bytes_per_sector, size)
     clusters = boot.total_sectors * boot.bytes_per_sector // csize
     fs = tsk.open_filesystem(read, size)
     if fs is None:
