@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import __version__
+from . import __version__, interrupt
 from .capture import DISK_AREAS, MAX_CHUNK, BackupPlan
 from .compression import DEFAULT_LEVEL, compress
 from .container.writer import ImageWriter
@@ -73,7 +73,7 @@ def run_backup(source: Source, plan: BackupPlan, image_path: str, level: int = D
 
     progress.start("backup", plan.used_bytes)
     try:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="capture") as pool:
+        with interrupt.deferred(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="capture") as pool:
             pending: deque = deque()
             count = len(plan.chunks)
             submitted = 0
@@ -83,7 +83,7 @@ def run_backup(source: Source, plan: BackupPlan, image_path: str, level: int = D
                         pending.append((submitted, pool.submit(work, submitted)))
                         submitted += 1
                     index, future = pending.popleft()
-                    frame, digest = future.result()
+                    frame, digest = interrupt.wait(future)
                     number = int(plan.chunks.partition[index])
                     writer.add_chunk(number, int(plan.chunks.offset[index]), int(plan.chunks.length[index]),
                                      frame, digest)

@@ -22,6 +22,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from . import interrupt
 from .backup import default_threads
 from .capture import DISK_AREAS
 from .device import block_device_geometry, same_file
@@ -205,7 +206,7 @@ def _restore(reader, meta, target, plan, only, threads, progress, shrunk, starte
     result = RestoreResult(target.path, 0, 0.0)
     progress.start("restore", total)
     try:
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="restore") as pool:
+        with interrupt.deferred(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="restore") as pool:
             def write(item):
                 chunk, offset = item
                 target.write(offset, reader.read_chunk(chunk))
@@ -217,7 +218,7 @@ def _restore(reader, meta, target, plan, only, threads, progress, shrunk, starte
                     while position < len(work) and len(pending) < 2 * threads:
                         pending.append(pool.submit(write, work[position]))
                         position += 1
-                    chunk = pending.popleft().result()
+                    chunk = interrupt.wait(pending.popleft())
                     result.written_bytes += chunk.length
                     progress.advance(chunk.length, f"partition {chunk.partition}" if chunk.partition else "boot area")
             except BaseException as exc:

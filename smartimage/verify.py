@@ -7,6 +7,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from . import interrupt
 from .backup import default_threads
 from .container.reader import Chunk, ImageReader
 from .errors import ImageDamagedError
@@ -58,7 +59,7 @@ def verify_image(path: str, threads: int | None = None, progress: Progress = SIL
 
         progress.start("verify", report.data_bytes)
         try:
-            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") as pool:
+            with interrupt.deferred(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") as pool:
                 pending: deque = deque()
                 position = 0
                 while position < len(chunks) or pending:
@@ -66,7 +67,7 @@ def verify_image(path: str, threads: int | None = None, progress: Progress = SIL
                         pending.append((chunks[position], pool.submit(check, chunks[position])))
                         position += 1
                     chunk, future = pending.popleft()
-                    damage = future.result()
+                    damage = interrupt.wait(future)
                     if damage:
                         report.damaged.append(damage)
                     progress.advance(chunk.length, f"partition {chunk.partition}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
-from .. import __version__
+from .. import __version__, interrupt
+from ..interrupt import Terminated
 from ..errors import EXIT_FAILED, SmartImageError
 from . import backup, browse, console, inspect, restore, verify
 
@@ -26,14 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop, clean up, exit non-zero."""
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 refused/failed, 2 usage, 3 image damaged)."""
     parser = build_parser()
@@ -44,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         setattr(args, late[0], extra.pop())
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    interrupt.install()
     try:
         return args.run(args) or 0
     except SmartImageError as exc:
