@@ -239,6 +239,8 @@ def _restore(reader, meta, target, plan, only, threads, progress, shrunk, starte
         _zero_boot_area_gaps(meta, target, written, first_new_start)
         _write_table(meta, target, plan, layout_same_disk)
         _wipe_stale_gpt(target, plan, written)
+        target.sync()
+        result.warnings.extend(_cross_check_table(target, plan))
     target.sync()
     result.grown += _grow_filesystems(meta, target, plan, only, result.warnings)
     _fix_moved_boot_sectors(meta, target, plan, only)
@@ -327,6 +329,24 @@ def _zero_boot_area_gaps(meta: dict, target: Target, written: ExtentMap, first_n
     head = min(first_old, first_new_start, MAX_BOOT_AREA)
     for gap in ExtentMap.of([(0, head)]).subtract(written):
         _zero(target, gap.start, gap.length)
+
+
+def _cross_check_table(target: Target, plan: RestorePlan) -> list[str]:
+    """Read the written table back with libparted and compare it with the plan: a second parser
+    that agrees is the cheapest proof the table is what every other tool will see."""
+    if plan.table == "none" or (plan.sector_size != 512 and not target.is_block_device):
+        return []  # libparted assumes 512-byte sectors in a plain file
+    from .volumes.parted_check import table_as_parted_sees_it
+
+    seen = table_as_parted_sees_it(target.path)
+    if isinstance(seen, str):
+        return [seen]
+    wanted = {p.number: (p.new_start, p.new_size) for p in plan.partitions}
+    if seen != wanted:
+        differ = sorted(n for n in set(seen) | set(wanted) if seen.get(n) != wanted.get(n))
+        return [f"libparted reads partition(s) {', '.join(map(str, differ))} differently from the plan: "
+                "check the table with `sfdisk -d` or `sgdisk -v` before using the disk"]
+    return []
 
 
 def _wipe_stale_gpt(target: Target, plan: RestorePlan, written: ExtentMap) -> None:

@@ -99,6 +99,7 @@ def test_windows_disk_onto_a_disk_2_5x_bigger(images, tmp_path):
     target = blank(tmp_path / "new-disk.img", int(source.size * 2.5))
     result = run_cli("restore", images["windows-gpt"], target)
     assert result.returncode == 0, result.stderr
+    assert "libparted" not in result.stderr, "libparted reads the written table as planned"
     verify = subprocess.run(["sgdisk", "-v", str(target)], capture_output=True, text=True)
     assert "No problems found" in verify.stdout, verify.stdout
     new = layout(target)
@@ -127,6 +128,7 @@ def test_mbr_disk_with_logicals_onto_bigger_disk(images, tmp_path, policy):
     target = blank(tmp_path / "bigger.img", 300 * MiB)
     result = run_cli("restore", images["mbr-logical"], target, "--layout", policy)
     assert result.returncode == 0, result.stderr
+    assert "libparted" not in result.stderr, "libparted reads the written table as planned"
     verify = subprocess.run(["sfdisk", "--verify", str(target)], capture_output=True, text=True)
     assert verify.returncode == 0 and "overlap" not in verify.stdout.lower(), verify.stdout + verify.stderr
     table = json.loads(subprocess.run(["sfdisk", "--json", str(target)], capture_output=True, text=True).stdout)
@@ -343,3 +345,27 @@ def test_damaged_index_writes_nothing(images, tmp_path):
     result = run_cli("restore", image, target)
     assert result.returncode == 3 and "chunk index damaged" in result.stderr
     assert sha256(target) == before
+
+
+def test_libparted_cross_check_notices_a_table_that_differs_from_the_plan(tmp_path):
+    from dataclasses import replace
+
+    from smartimage.plan import plan_restore
+    from smartimage.restore import Target, _cross_check_table
+    from smartimage.container.reader import ImageReader
+    from smartimage.restore import source_layout
+
+    disk = CACHE / "windows-gpt.img"
+    image = tmp_path / "w.simg"
+    assert run_cli("backup", disk, image).returncode == 0
+    with ImageReader(str(image)) as reader:
+        plan = plan_restore(source_layout(reader.metadata), disk.stat().st_size, 512)
+    target = Target(str(disk), writable=False)
+    try:
+        assert _cross_check_table(target, plan) == [], "the fixture's own table matches its same-size plan"
+        wrong = replace(plan, partitions=tuple(replace(p, new_size=p.new_size - MiB) if p.number == 3 else p
+                                               for p in plan.partitions))
+        warnings = _cross_check_table(target, wrong)
+        assert warnings and "partition(s) 3 differently" in warnings[0]
+    finally:
+        target.close()
