@@ -26,10 +26,10 @@ from . import interrupt
 from .backup import default_threads
 from .capture import DISK_AREAS
 from .device import block_device_geometry, same_file
-from .errors import ImageDamagedError, RefusedError, SmartImageError
+from .errors import ImageDamagedError, RefusedError, SmartImageError, UsageError
 from .extent import ExtentMap
 from .filesystems import detect_filesystem
-from .plan import GROWABLE, SHRINKABLE, RestorePlan, SourceLayout, SourcePartition
+from .plan import GROWABLE, SHRINKABLE, PartitionPlan, PlanRefused, RestorePlan, SourceLayout, SourcePartition
 from .progress import SILENT, Progress
 from .volumes import read_disk
 from .volumes.model import TableArea
@@ -153,6 +153,35 @@ def describe_contents(target: Target) -> str | None:
         return f"a{'n' if fs and fs.fs_type[0] in 'aeiou' else ''} {fs.fs_type if fs else 'unknown'} filesystem"
     tail = target.read(max(0, target.size - (1 << 20)), 1 << 20)
     return "data at its end" if any(tail) else None
+
+
+# ------------------------------------------------------------------ restoring single partitions
+
+def plan_into_existing(meta, layout, target: Target, only: set[int], policy: str) -> RestorePlan:
+    """The plan for restoring only the partitions ``only`` into the target's existing table, each
+    at the place of the target's same-numbered partition, which must be big enough (a bigger one
+    is grown into unless the policy is keep).  Raises UsageError or PlanRefused."""
+    disk = read_disk(target.read, target.size, target.sector_size)
+    by_number = {p.number: p for p in layout.partitions}
+    captured = {p["number"] for p in meta["partitions"] if p["captured"]}
+    plans = []
+    for number in sorted(only):
+        if number not in captured:
+            raise UsageError(f"the image holds no data for partition {number} "
+                             f"(captured: {', '.join(map(str, sorted(captured))) or 'none'})")
+        try:
+            dest = disk.partition(number)
+        except KeyError:
+            raise RefusedError(f"{target.path} has no partition {number} to restore into",
+                               "restore the whole image, or create the partition first") from None
+        src = by_number[number]
+        need = src.fs_size or src.size
+        if dest.size < need:
+            raise PlanRefused(f"partition {number} of {target.path} holds {dest.size} bytes; the filesystem needs "
+                              f"{need} ({need - dest.size} more)")
+        size = dest.size if policy != "keep" else src.size
+        plans.append(PartitionPlan(number, src.kind, src.fs_type, src.start, src.size, dest.start, size, False))
+    return RestorePlan(disk.table, disk.sector_size, target.size, policy, tuple(plans))
 
 
 # ------------------------------------------------------------------ the restore

@@ -14,8 +14,8 @@ from ..container.reader import ImageReader
 from ..device import Source
 from ..disks import overlaps, span_holding, span_of
 from ..errors import RefusedError, UsageError
-from ..plan import POLICIES, PlanRefused, RestorePlan, plan_restore
-from ..restore import Target, describe_contents, run_restore, source_layout
+from ..plan import POLICIES, plan_restore
+from ..restore import Target, describe_contents, plan_into_existing, run_restore, source_layout
 from . import console
 
 
@@ -91,7 +91,7 @@ def _restore(args, reader, origin: str, guard, work_dir: str | None = None) -> i
     try:
         guard(target)
         if only:
-            plan = _single_partition_plan(meta, layout, target, only, args.layout)
+            plan = plan_into_existing(meta, layout, target, only, args.layout)
         else:
             missing = {p.number for p in layout.partitions if p.kind != "extended"} - \
                       {p["number"] for p in meta["partitions"] if p["captured"]}
@@ -116,31 +116,3 @@ def _restore(args, reader, origin: str, guard, work_dir: str | None = None) -> i
         target.close()
     console.render_restore_result(result)
     return 0
-
-
-def _single_partition_plan(meta, layout, target: Target, only: set[int], policy: str) -> RestorePlan:
-    """Restore selected partitions into the target's existing table, at its partitions' places."""
-    from ..plan import PartitionPlan
-    from ..volumes import read_disk
-
-    disk = read_disk(target.read, target.size, target.sector_size)
-    by_number = {p.number: p for p in layout.partitions}
-    captured = {p["number"] for p in meta["partitions"] if p["captured"]}
-    plans = []
-    for number in sorted(only):
-        if number not in captured:
-            raise UsageError(f"the image holds no data for partition {number} "
-                             f"(captured: {', '.join(map(str, sorted(captured))) or 'none'})")
-        try:
-            dest = disk.partition(number)
-        except KeyError:
-            raise RefusedError(f"{target.path} has no partition {number} to restore into",
-                               "restore the whole image, or create the partition first") from None
-        src = by_number[number]
-        need = src.fs_size or src.size
-        if dest.size < need:
-            raise PlanRefused(f"partition {number} of {target.path} holds {dest.size} bytes; the filesystem needs "
-                              f"{need} ({need - dest.size} more)")
-        size = dest.size if policy != "keep" else src.size
-        plans.append(PartitionPlan(number, src.kind, src.fs_type, src.start, src.size, dest.start, size, False))
-    return RestorePlan(disk.table, disk.sector_size, target.size, policy, tuple(plans))
