@@ -76,11 +76,15 @@ def apply(data: bytes, mutations, span: tuple[int, int] | None = None) -> bytes:
     return bytes(out)
 
 
-def mutate_filesystem(name: str, mutations) -> None:
+def mutated_volume(name: str, mutations) -> Overlay:
     read, size, head = _fs_volume(name)
     # aim at the metadata: the first 8 KiB most of the time, anywhere in the 2 MiB otherwise
     spans = [(0, 8192)] * 3 + [(0, len(head))]
-    volume = Overlay(read, size, apply(head, mutations, spans[mutations[0][0] % len(spans)]))
+    return Overlay(read, size, apply(head, mutations, spans[mutations[0][0] % len(spans)]))
+
+
+def mutate_filesystem(name: str, mutations) -> None:
+    volume = mutated_volume(name, mutations)
     try:
         fs = detect_filesystem(volume.read, volume.size)
         if fs is not None:

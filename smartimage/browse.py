@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .container.reader import ImageReader
+from .container.reader import ImageReader, read_ranges
 from .errors import ImageDamagedError, RefusedError, SmartImageError, UsageError
 from .filesystems import tsk
 
@@ -63,16 +63,7 @@ class ImagePartition:
         if offset >= self.size or length <= 0:
             return b""
         length = min(length, self.size - offset)
-        out = bytearray(length)
-        first = int(np.searchsorted(self._ends, offset, side="right"))
-        for index in range(first, len(self._chunks)):
-            s, e = int(self._starts[index]), int(self._ends[index])
-            if s >= offset + length:
-                break
-            data = self._chunk_data(index)
-            lo, hi = max(s, offset), min(e, offset + length)
-            out[lo - offset : hi - offset] = data[lo - s : hi - s]
-        return bytes(out)
+        return read_ranges(self._starts, self._ends, self._chunk_data, offset, length)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .device import Source, window
+from .device import Source, partition_window, window
 from .errors import FilesystemError, UsageError
 from .extent import ExtentMap
 from .filesystems import AllocationMap, FilesystemInfo, allocation_map, detect_filesystem
@@ -88,8 +88,7 @@ def plan_backup(source: Source, selected: list[int] | None = None, sector_size: 
         chosen = not part.is_container and (not selected or part.number in selected)
         fs = alloc = None
         if not part.is_container and part.start < disk.size:
-            size = min(part.size, disk.size - part.start)
-            read = window(source.read, part.start, size)
+            read, size = partition_window(source.read, part.start, part.size, disk.size)
             fs = detect_filesystem(read, size)
             if chosen:
                 try:

@@ -140,3 +140,9 @@ def window(read, start: int, size: int):
         return read(start + offset, min(length, size - offset))
 
     return read_window
+
+
+def partition_window(read, start: int, size: int, disk_size: int):
+    """(reader, size) of a partition, cut at the end of the disk when the table says it runs past it."""
+    size = max(0, min(size, disk_size - start))
+    return window(read, start, size), size

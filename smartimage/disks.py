@@ -59,26 +59,41 @@ def disks_of_device(rdev: int, depth: int = 0) -> frozenset[str]:
 def disks_of_path(path: str, depth: int = 0) -> frozenset[str]:
     """Whole-disk names holding a file or directory (for a path that does not exist yet, its
     directory).  Empty for RAM-backed filesystems (tmpfs) and network filesystems."""
-    probe = os.path.abspath(path)
-    while not os.path.exists(probe) and probe != "/":
-        probe = os.path.dirname(probe)
-    st = os.stat(probe)
+    st = os.stat(_existing(path))
     if stat.S_ISBLK(st.st_mode):
         return disks_of_device(st.st_rdev, depth)
     if os.major(st.st_dev) != 0:
         return disks_of_device(st.st_dev, depth)
-    # an anonymous device (btrfs, overlay, FUSE, tmpfs): the mount's source names the device
+    source = _mount_source(st.st_dev)
+    if source is None:
+        return frozenset()
+    src = os.stat(source)
+    if stat.S_ISBLK(src.st_mode):
+        return disks_of_device(src.st_rdev, depth + 1)
+    return disks_of_path(source, depth + 1)  # ntfs-3g on a plain file
+
+
+def _existing(path: str) -> str:
+    """``path``, or for one that does not exist yet (an image about to be written) its nearest
+    existing parent folder."""
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe) and probe != "/":
+        probe = os.path.dirname(probe)
+    return probe
+
+
+def _mount_source(dev: int) -> str | None:
+    """For an anonymous device (btrfs, overlay, FUSE, tmpfs): the block device or file its mount
+    names as source, or None when it names none (tmpfs, network)."""
     for mount in read_mounts():
-        if mount.dev == st.st_dev and mount.source.startswith("/"):
+        if mount.dev == dev and mount.source.startswith("/"):
             try:
                 src = os.stat(mount.source)
             except OSError:
                 continue
-            if stat.S_ISBLK(src.st_mode):
-                return disks_of_device(src.st_rdev, depth + 1)
-            if stat.S_ISREG(src.st_mode):  # ntfs-3g on a plain file
-                return disks_of_path(mount.source, depth + 1)
-    return frozenset()
+            if stat.S_ISBLK(src.st_mode) or stat.S_ISREG(src.st_mode):
+                return mount.source
+    return None
 
 
 @dataclass(frozen=True)
@@ -200,16 +215,11 @@ def span_of(path: str) -> tuple[str, int, int] | None:
 
 def span_holding(path: str) -> tuple[str, int, int] | None:
     """Where the filesystem holding ``path`` lies (its device's span), or None (tmpfs, network)."""
-    probe = os.path.abspath(path)
-    while not os.path.exists(probe) and probe != "/":
-        probe = os.path.dirname(probe)
-    dev = os.stat(probe).st_dev
+    dev = os.stat(_existing(path)).st_dev
     if os.major(dev) != 0:
         return _device_span(dev)
-    for mount in read_mounts():
-        if mount.dev == dev and mount.source.startswith("/") and os.path.exists(mount.source):
-            return span_of(mount.source)
-    return None
+    source = _mount_source(dev)
+    return span_of(source) if source else None
 
 
 def overlaps(a: tuple[str, int, int] | None, b: tuple[str, int, int] | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .container.reader import ImageReader
-from .device import Source, window
+from .device import Source, partition_window
 from .errors import FilesystemError
 from .filesystems import AllocationMap, FilesystemInfo, allocation_map, detect_filesystem, has_allocation_reader
 from .filesystems import tsk
@@ -55,8 +55,7 @@ def inspect_source(path: str, sector_size: int | None = None, with_allocation: b
         for part in disk.partitions:
             fs = alloc = None
             if not part.is_container and part.start < disk.size:
-                size = min(part.size, disk.size - part.start)
-                read = window(source.read, part.start, size)
+                read, size = partition_window(source.read, part.start, part.size, disk.size)
                 fs = detect_filesystem(read, size)
                 if fs is not None and fs.fs_type in tsk.CROSS_CHECKED:
                     seen = tsk.tsk_type(read, size)

@@ -43,10 +43,8 @@ def test_regression_ext4_claiming_more_than_its_partition_is_refused_fast():
 
 
 def mutate_filesystem_strict(name, mutations):
-    from benchmarks.fuzz import Overlay, _fs_volume, apply
+    from benchmarks.fuzz import mutated_volume
     from smartimage.filesystems import allocation_map, detect_filesystem
 
-    read, size, head = _fs_volume(name)
-    spans = [(0, 8192)] * 3 + [(0, len(head))]
-    volume = Overlay(read, size, apply(head, mutations, spans[mutations[0][0] % len(spans)]))
+    volume = mutated_volume(name, mutations)
     allocation_map(volume.read, volume.size, detect_filesystem(volume.read, volume.size))

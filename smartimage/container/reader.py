@@ -45,6 +45,21 @@ class Chunk:
     digest: bytes
 
 
+def read_ranges(starts: np.ndarray, ends: np.ndarray, fetch, offset: int, length: int) -> bytes:
+    """``length`` bytes from ``offset`` of a space made of sorted, non-overlapping ranges
+    [starts[i], ends[i]) whose bytes ``fetch(i)`` returns; bytes in no range read as zeros."""
+    out = bytearray(length)
+    first = int(np.searchsorted(ends, offset, side="right"))
+    for pos in range(first, len(starts)):
+        s, e = int(starts[pos]), int(ends[pos])
+        if s >= offset + length:
+            break
+        data = fetch(pos)
+        lo, hi = max(s, offset), min(e, offset + length)
+        out[lo - offset : hi - offset] = data[lo - s : hi - s]
+    return bytes(out)
+
+
 def is_image(path: str) -> bool:
     """Cheap check: does the file start with the image magic?"""
     try:
@@ -132,6 +147,8 @@ class ImageReader:
         except (ValueError, UnicodeDecodeError):
             raise ImageDamagedError(f"{self.path}: metadata is not valid JSON") from None
         self._order = np.argsort(ix["disk_offset"], kind="stable")
+        self._starts = ix["disk_offset"][self._order].astype(np.int64)
+        self._ends = self._starts + ix["length"][self._order].astype(np.int64)
 
     # ------------------------------------------------------------------ chunks
 
@@ -165,19 +182,8 @@ class ImageReader:
 
     def read(self, disk_offset: int, length: int) -> bytes:
         """Bytes of the source disk as captured; ranges that were not captured read as zeros."""
-        out = bytearray(length)
-        ix = self.index
-        starts = ix["disk_offset"][self._order].astype(np.int64)
-        ends = starts + ix["length"][self._order].astype(np.int64)
-        first = int(np.searchsorted(ends, disk_offset, side="right"))
-        for pos in range(first, len(starts)):
-            s, e = int(starts[pos]), int(ends[pos])
-            if s >= disk_offset + length:
-                break
-            data = self.read_chunk(self.chunk(int(self._order[pos])))
-            lo, hi = max(s, disk_offset), min(e, disk_offset + length)
-            out[lo - disk_offset : hi - disk_offset] = data[lo - s : hi - s]
-        return bytes(out)
+        return read_ranges(self._starts, self._ends, lambda pos: self.read_chunk(self.chunk(int(self._order[pos]))),
+                           disk_offset, length)
 
     def close(self) -> None:
         if getattr(self, "_fd", -1) >= 0:

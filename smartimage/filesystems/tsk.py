@@ -114,6 +114,17 @@ def ntfs_volume_label(read: Reader, size: int) -> str:
     return raw.decode("utf-16-le", errors="replace") if raw else ""
 
 
+def _allocated_entries(directory):
+    """(name, entry) of a TSK directory's allocated entries with metadata, '.' and '..' left out;
+    a deleted file's name is skipped: its clusters may be reused by now."""
+    for entry in directory:
+        name = entry.info.name.name.decode("utf-8", errors="replace")
+        if name in (".", "..") or entry.info.meta is None:
+            continue
+        if int(entry.info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_ALLOC):
+            yield name, entry
+
+
 def walk_files(fs, limit: int = 1_000_000, with_dirs: bool = False):
     """Yield (path, tsk file) for every allocated regular file (and directory when ``with_dirs``),
     depth first; at most ``limit`` entries (for tests and browsing)."""
@@ -121,12 +132,7 @@ def walk_files(fs, limit: int = 1_000_000, with_dirs: bool = False):
     seen = 0
     while stack:
         prefix, directory = stack.pop()
-        for entry in directory:
-            name = entry.info.name.name.decode("utf-8", errors="replace")
-            if name in (".", "..") or entry.info.meta is None:
-                continue
-            if not int(entry.info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_ALLOC):
-                continue  # a deleted file's name: its clusters may be reused by now
+        for name, entry in _allocated_entries(directory):
             seen += 1
             if seen > limit:
                 return
@@ -181,11 +187,8 @@ def walk(fs, path: str, recursive: bool, limit: int):
         except (IOError, OSError, RuntimeError):
             continue
         entries = []
-        for entry in directory:
-            name = entry.info.name.name.decode("utf-8", errors="replace")
-            if name in (".", "..") or entry.info.meta is None or "/" in name:
-                continue
-            if not int(entry.info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_ALLOC):
+        for name, entry in _allocated_entries(directory):
+            if "/" in name:
                 continue
             if entry.info.meta.type in (pytsk3.TSK_FS_META_TYPE_VIRT, pytsk3.TSK_FS_META_TYPE_VIRT_DIR):
                 continue  # TSK's own $FAT1, $OrphanFiles, $ALLOC_BITMAP ...
